@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the kms2v4l scripts. Sourced, never run.
+#
+# Paths (all overridable from the environment):
+#   KMS2V4L_SRC    the checkout (default: this file's ../..)
+#   KMS2V4L_BUILD  the CMake build folder (default: $KMS2V4L_SRC/build)
+#   KMS2V4L_CACHE  downloads and the unpacked Debian kernel
+#                  (default: $KMS2V4L_SRC/.cache)
+
+KMS2V4L_SRC=${KMS2V4L_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+KMS2V4L_BUILD=${KMS2V4L_BUILD:-$KMS2V4L_SRC/build}
+KMS2V4L_CACHE=${KMS2V4L_CACHE:-$KMS2V4L_SRC/.cache}
+
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+step() { printf '==> %s\n' "$*" >&2; }
+
+# The Debian kernel ABI name (e.g. 6.1.0-56-amd64), from the dependency
+# of the linux-image-amd64 metapackage, so a stable update is followed.
+kernel_abi() {
+	if [ -n "${KMS2V4L_ABI:-}" ]; then
+		echo "$KMS2V4L_ABI"
+		return
+	fi
+	local abi
+	abi=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | head -n1)
+	[ -n "$abi" ] || die "cannot resolve the kernel ABI from linux-image-amd64 (run 'apt-get update' as root)"
+	echo "$abi"
+}
+
+# Where the Debian kernel image for ABI is unpacked.
+kernel_root() { echo "$KMS2V4L_CACHE/kernel/$1"; }
+kernel_headers() { echo "/usr/src/linux-headers-$1"; }

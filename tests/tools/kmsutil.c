@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Small libdrm helpers shared by the project's KMS test clients.
+ */
+#include "kmsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+
+int kms_open(const char *driver)
+{
+	char path[64];
+
+	for (int i = 0; i < 16; i++) {
+		drmVersionPtr ver;
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ver = drmGetVersion(fd);
+		if (ver && !strcmp(ver->name, driver)) {
+			drmFreeVersion(ver);
+			return fd;
+		}
+		if (ver)
+			drmFreeVersion(ver);
+		close(fd);
+	}
+	return -ENODEV;
+}
+
+static int prop_lookup(int fd, uint32_t obj, uint32_t type, const char *name,
+		       uint32_t *id, uint64_t *value)
+{
+	drmModeObjectPropertiesPtr props;
+	int ret = -ENOENT;
+
+	props = drmModeObjectGetProperties(fd, obj, type);
+	if (!props)
+		return -errno;
+	for (uint32_t i = 0; i < props->count_props && ret; i++) {
+		drmModePropertyPtr p = drmModeGetProperty(fd, props->props[i]);
+
+		if (!p)
+			continue;
+		if (!strcmp(p->name, name)) {
+			if (id)
+				*id = p->prop_id;
+			if (value)
+				*value = props->prop_values[i];
+			ret = 0;
+		}
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	return ret;
+}
+
+int kms_prop_id(int fd, uint32_t obj, uint32_t type, const char *name,
+		uint32_t *id)
+{
+	return prop_lookup(fd, obj, type, name, id, NULL);
+}
+
+int kms_prop_value(int fd, uint32_t obj, uint32_t type, const char *name,
+		   uint64_t *value)
+{
+	return prop_lookup(fd, obj, type, name, NULL, value);
+}
+
+int kms_req_add(int fd, drmModeAtomicReq *req, uint32_t obj, uint32_t type,
+		const char *name, uint64_t value)
+{
+	uint32_t id;
+	int ret = kms_prop_id(fd, obj, type, name, &id);
+
+	if (ret)
+		return ret;
+	return drmModeAtomicAddProperty(req, obj, id, value) < 0 ? -EINVAL : 0;
+}
+
+int kms_find_connector(int fd, uint32_t type, uint32_t *conn_id)
+{
+	drmModeResPtr res = drmModeGetResources(fd);
+	int ret = -ENOENT;
+
+	if (!res)
+		return -errno;
+	for (int i = 0; i < res->count_connectors && ret; i++) {
+		drmModeConnectorPtr c = drmModeGetConnector(fd, res->connectors[i]);
+
+		if (!c)
+			continue;
+		if (c->connector_type == type) {
+			*conn_id = c->connector_id;
+			ret = 0;
+		}
+		drmModeFreeConnector(c);
+	}
+	drmModeFreeResources(res);
+	return ret;
+}
+
+int kms_find_plane(int fd, unsigned int pipe, uint64_t plane_type,
+		   uint32_t *plane_id)
+{
+	drmModePlaneResPtr res = drmModeGetPlaneResources(fd);
+	int ret = -ENOENT;
+
+	if (!res)
+		return -errno;
+	for (uint32_t i = 0; i < res->count_planes && ret; i++) {
+		drmModePlanePtr p = drmModeGetPlane(fd, res->planes[i]);
+		uint64_t t;
+
+		if (!p)
+			continue;
+		if ((p->possible_crtcs & (1u << pipe)) &&
+		    !kms_prop_value(fd, p->plane_id, DRM_MODE_OBJECT_PLANE, "type", &t) &&
+		    t == plane_type) {
+			*plane_id = p->plane_id;
+			ret = 0;
+		}
+		drmModeFreePlane(p);
+	}
+	drmModeFreePlaneResources(res);
+	return ret;
+}
+
+static int dumb_map(int fd, struct kms_dumb *buf, int prot)
+{
+	struct drm_mode_map_dumb map = { .handle = buf->handle };
+
+	if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &map))
+		return -errno;
+	buf->map = mmap(NULL, buf->size, prot, MAP_SHARED, fd, map.offset);
+	if (buf->map == MAP_FAILED) {
+		buf->map = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+int kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t format,
+		    struct kms_dumb *buf)
+{
+	struct drm_mode_create_dumb create = {
+		.width = width,
+		.height = height,
+		.bpp = format == DRM_FORMAT_RGB565 ? 16 : 32,
+	};
+	uint32_t handles[4] = { 0 }, pitches[4] = { 0 }, offsets[4] = { 0 };
+	int ret;
+
+	memset(buf, 0, sizeof(*buf));
+	if (drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &create))
+		return -errno;
+	buf->handle = create.handle;
+	buf->pitch = create.pitch;
+	buf->size = create.size;
+	buf->width = width;
+	buf->height = height;
+	buf->format = format;
+	handles[0] = buf->handle;
+	pitches[0] = buf->pitch;
+	if (drmModeAddFB2(fd, width, height, format, handles, pitches, offsets,
+			  &buf->fb_id, 0)) {
+		ret = -errno;
+		goto destroy;
+	}
+	ret = dumb_map(fd, buf, PROT_READ | PROT_WRITE);
+	if (ret)
+		goto destroy;
+	return 0;
+
+destroy:
+	kms_dumb_destroy(fd, buf);
+	return ret;
+}
+
+void kms_dumb_destroy(int fd, struct kms_dumb *buf)
+{
+	struct drm_mode_destroy_dumb destroy = { .handle = buf->handle };
+
+	if (buf->map)
+		munmap(buf->map, buf->size);
+	if (buf->fb_id)
+		drmModeRmFB(fd, buf->fb_id);
+	if (buf->handle)
+		drmIoctl(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &destroy);
+	memset(buf, 0, sizeof(*buf));
+}
+
+int kms_fb_map(int fd, uint32_t fb_id, struct kms_dumb *buf)
+{
+	drmModeFB2Ptr fb = drmModeGetFB2(fd, fb_id);
+	int ret;
+
+	memset(buf, 0, sizeof(*buf));
+	if (!fb)
+		return -errno;
+	if (!fb->handles[0]) {
+		drmModeFreeFB2(fb);
+		return -EACCES;
+	}
+	buf->handle = fb->handles[0];
+	buf->width = fb->width;
+	buf->height = fb->height;
+	buf->pitch = fb->pitches[0];
+	buf->format = fb->pixel_format;
+	buf->size = (size_t)fb->pitches[0] * fb->height + fb->offsets[0];
+	drmModeFreeFB2(fb);
+	ret = dumb_map(fd, buf, PROT_READ);
+	if (ret)
+		buf->handle = 0;
+	return ret;
+}
+
+int kms_fence_wait(int fence, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fence, .events = POLLIN };
+	int ret;
+
+	do {
+		ret = poll(&pfd, 1, timeout_ms);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	return ret == 0 ? -ETIMEDOUT : 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small libdrm helpers shared by the project's KMS test clients.
+ * Every function returns 0 (or a valid id) on success and a negative
+ * errno on failure, and prints nothing: the caller says what failed.
+ */
+#ifndef KMS2V4L_TESTS_KMSUTIL_H
+#define KMS2V4L_TESTS_KMSUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <xf86drmMode.h>
+
+struct kms_dumb {
+	uint32_t handle;
+	uint32_t fb_id;
+	uint32_t width, height, pitch, format;
+	size_t size;
+	void *map;
+};
+
+/* Open the first card driven by @driver (e.g. "vkms"); -errno if none. */
+int kms_open(const char *driver);
+
+/* Property id of @name on object @obj of @type (DRM_MODE_OBJECT_*). */
+int kms_prop_id(int fd, uint32_t obj, uint32_t type, const char *name,
+		uint32_t *id);
+
+/* Current value of property @name on object @obj. */
+int kms_prop_value(int fd, uint32_t obj, uint32_t type, const char *name,
+		   uint64_t *value);
+
+/* Add obj.name = value to @req. */
+int kms_req_add(int fd, drmModeAtomicReq *req, uint32_t obj, uint32_t type,
+		const char *name, uint64_t value);
+
+/* Find a connector by its type (DRM_MODE_CONNECTOR_*). */
+int kms_find_connector(int fd, uint32_t type, uint32_t *conn_id);
+
+/* The primary plane that can be used with CRTC index @pipe. */
+int kms_find_plane(int fd, unsigned int pipe, uint64_t plane_type,
+		   uint32_t *plane_id);
+
+/* A mapped dumb buffer with a framebuffer of @format (32 or 16 bpp). */
+int kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t format,
+		    struct kms_dumb *buf);
+void kms_dumb_destroy(int fd, struct kms_dumb *buf);
+
+/* Map an existing framebuffer's first plane read-only (needs root). */
+int kms_fb_map(int fd, uint32_t fb_id, struct kms_dumb *buf);
+
+/* Wait until sync_file @fence signals; -ETIMEDOUT after @timeout_ms. */
+int kms_fence_wait(int fence, int timeout_ms);
+
+#endif

@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: MIT
+# Helpers for the VM tests (sourced inside the guest).
+set -euo pipefail
+T=${0##*/}
+TOOLS=${KMS2V4L_BUILD:?}/tests/tools
+fail() { echo "$T: FAIL: $*" >&2; exit 1; }
+skip() { echo "$T: SKIP: $*"; exit 77; }
+info() { echo "$T: $*"; }
+
+# The /dev/dri/cardN of the vkms device.
+vkms_card() {
+	local c
+	for c in /sys/class/drm/card[0-9]*; do
+		[ "$(basename "$(readlink -f "$c/device")")" = vkms ] || continue
+		echo "/dev/dri/${c##*/}"
+		return 0
+	done
+	return 1
+}
+
+# The /dev/videoN whose V4L2 name (sysfs 'name') matches the ERE $1.
+video_by_name() {
+	local v
+	for v in /sys/class/video4linux/video*; do
+		grep -qE "$1" "$v/name" 2>/dev/null || continue
+		echo "/dev/${v##*/}"
+		return 0
+	done
+	return 1
+}

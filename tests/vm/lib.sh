@@ -28,3 +28,24 @@ video_by_name() {
 	done
 	return 1
 }
+
+# The kms2v4l node of vkms's first CRTC.
+kms2v4l_node() { video_by_name '^vkms card[0-9]+ CRTC 0$'; }
+
+# Start kms-scene ARGS... in the background, holding its scene until the
+# test ends; waits until the scene is committed.
+scene_start() {
+	local out=/tmp/kms-scene.$$.$RANDOM
+	exec {SCENE_FD}> >(exec "$TOOLS/kms-scene" "$@" >"$out" 2>&1)
+	for _ in $(seq 100); do
+		grep -q '^kms-scene: ' "$out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "kms-scene $* did not start: $(cat "$out")"
+}
+
+# End the scene started last (kms-scene exits when its stdin closes).
+scene_stop() {
+	exec {SCENE_FD}>&-
+	sleep 0.5
+}

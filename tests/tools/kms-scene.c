@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kms-scene - put a known scene on vkms's CRTC and say what it must look
+ * like once composed.
+ *
+ *   kms-scene [--mode WxH@HZ] [--expect FILE] [--hold SEC] SCENE
+ *   kms-scene [--mode WxH@HZ] --flips N --log FILE
+ *
+ * SCENE is one of
+ *   solid:RRGGBB  the primary plane filled with one colour
+ *   gradient      red rising left to right, green top to bottom, blue 0x80
+ *   overlay       gradient, with an ARGB overlay plane (premultiplied
+ *                 alpha 0x80, red) over the middle (vkms enable_overlay=1)
+ *   cursor        solid 0x204060 with a 64x64 ARGB cursor at (10,10)
+ *
+ * The mode is a custom one with these active sizes (default 320x240@30,
+ * cheap to compose under emulation). --expect writes the composed frame
+ * as vkms's composer must produce it, as XRGB8888 (bytes B,G,R,0xff), so
+ * a capture can be compared byte for byte. The scene is held for --hold
+ * seconds (default: until stdin closes), then the output is switched off.
+ *
+ * --flips N page-flips between solid colours N times (after --hold
+ * seconds), one flip per vblank, and logs "SEQUENCE RRGGBB" for each
+ * flip's completion event: from that vblank on, the CRTC shows that
+ * colour.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "kmsutil.h"
+
+#define C DRM_MODE_OBJECT_CONNECTOR
+#define P DRM_MODE_OBJECT_PLANE
+#define R DRM_MODE_OBJECT_CRTC
+
+struct px { uint16_t a, r, g, b; };
+
+static int die(const char *what, int err)
+{
+	fprintf(stderr, "kms-scene: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(2);
+}
+
+/* vkms's arithmetic: 8-bit channels widened by 257, premultiplied blend. */
+static uint16_t blend_channel(uint16_t src, uint16_t dst, uint16_t alpha)
+{
+	uint32_t v = (uint32_t)src * 0xffff + (uint32_t)dst * (0xffff - alpha);
+
+	return (v + 0xffff / 2) / 0xffff;
+}
+
+static uint8_t narrow(uint16_t c)
+{
+	return (c + 257 / 2) / 257;
+}
+
+static struct px argb(uint32_t c)
+{
+	struct px p = { (c >> 24) * 257, ((c >> 16) & 0xff) * 257,
+			((c >> 8) & 0xff) * 257, (c & 0xff) * 257 };
+	return p;
+}
+
+static void fill(struct kms_dumb *b, uint32_t (*f)(uint32_t x, uint32_t y, void *), void *arg)
+{
+	for (uint32_t y = 0; y < b->height; y++) {
+		uint32_t *row = (uint32_t *)((char *)b->map + y * b->pitch);
+
+		for (uint32_t x = 0; x < b->width; x++)
+			row[x] = f(x, y, arg);
+	}
+}
+
+static uint32_t f_solid(uint32_t x, uint32_t y, void *arg)
+{
+	(void)x; (void)y;
+	return 0xff000000u | *(uint32_t *)arg;
+}
+
+static uint32_t f_gradient(uint32_t x, uint32_t y, void *arg)
+{
+	struct kms_dumb *b = arg;
+
+	return 0xff000000u | (x * 255 / (b->width - 1)) << 16 |
+	       (y * 255 / (b->height - 1)) << 8 | 0x80;
+}
+
+static uint32_t f_overlay(uint32_t x, uint32_t y, void *arg)
+{
+	(void)x; (void)y; (void)arg;
+	return 0x80800000u;	/* premultiplied: alpha 0x80, red 0x80 */
+}
+
+static uint32_t f_cursor(uint32_t x, uint32_t y, void *arg)
+{
+	uint32_t a = ((x / 8 + y / 8) & 1) ? 0xff : 0x40;
+
+	(void)arg;
+	/* premultiplied white, alpha alternating in 8x8 checks */
+	return a << 24 | a << 16 | a << 8 | a;
+}
+
+struct layer {
+	struct kms_dumb buf;
+	int32_t x, y;
+	uint32_t plane;
+	int on;
+};
+
+static void set_plane(int fd, drmModeAtomicReq *req, struct layer *l, uint32_t crtc)
+{
+	int ret = 0;
+
+	ret = ret ?: kms_req_add(fd, req, l->plane, P, "FB_ID", l->buf.fb_id);
+	ret = ret ?: kms_req_add(fd, req, l->plane, P, "CRTC_ID", crtc);
+	ret = ret ?: kms_req_add(fd, req, l->plane, P, "SRC_X", 0);
+	ret = ret ?: kms_req_add(fd, req, l->plane, P, "SRC_Y", 0);
+	ret = ret ?: kms_req_add(fd, req, l->plane, P, "SRC_W", (uint64_t)l->buf.width << 16);
+	ret = ret ?: kms_req_add(fd, req, l->plane, P, "SRC_H", (uint64_t)l->buf.height << 16);
+	ret = ret ?: kms_req_add(fd, req, l->plane, P, "CRTC_X", (uint64_t)l->x);
+	ret = ret ?: kms_req_add(fd, req, l->plane, P, "CRTC_Y", (uint64_t)l->y);
+	ret = ret ?: kms_req_add(fd, req, l->plane, P, "CRTC_W", l->buf.width);
+	ret = ret ?: kms_req_add(fd, req, l->plane, P, "CRTC_H", l->buf.height);
+	if (ret)
+		die("plane properties", ret);
+}
+
+/* Compose layers[0..n) as vkms does (opaque black background). */
+static void write_expected(const char *path, struct layer *layers, int n,
+			   uint32_t w, uint32_t h)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		die(path, errno);
+	for (uint32_t y = 0; y < h; y++) {
+		for (uint32_t x = 0; x < w; x++) {
+			struct px out = { 0xffff, 0, 0, 0 };
+			uint8_t bytes[4];
+
+			for (int i = 0; i < n; i++) {
+				struct layer *l = &layers[i];
+				int32_t lx = (int32_t)x - l->x, ly = (int32_t)y - l->y;
+				struct px in;
+				uint32_t c;
+
+				if (!l->on || lx < 0 || ly < 0 ||
+				    lx >= (int32_t)l->buf.width || ly >= (int32_t)l->buf.height)
+					continue;
+				c = ((uint32_t *)((char *)l->buf.map + ly * l->buf.pitch))[lx];
+				if (l->buf.format == DRM_FORMAT_XRGB8888)
+					c |= 0xff000000u;
+				in = argb(c);
+				out.r = blend_channel(in.r, out.r, in.a);
+				out.g = blend_channel(in.g, out.g, in.a);
+				out.b = blend_channel(in.b, out.b, in.a);
+			}
+			bytes[0] = narrow(out.b);
+			bytes[1] = narrow(out.g);
+			bytes[2] = narrow(out.r);
+			bytes[3] = 0xff;
+			fwrite(bytes, 4, 1, f);
+		}
+	}
+	if (fclose(f))
+		die(path, errno);
+}
+
+static uint32_t mode_blob(int fd, uint32_t w, uint32_t h, uint32_t hz)
+{
+	drmModeModeInfo m = { 0 };
+	uint32_t id;
+
+	m.hdisplay = w;
+	m.hsync_start = w + 8;
+	m.hsync_end = w + 16;
+	m.htotal = w + 32;
+	m.vdisplay = h;
+	m.vsync_start = h + 2;
+	m.vsync_end = h + 4;
+	m.vtotal = h + 8;
+	m.clock = (uint32_t)((uint64_t)m.htotal * m.vtotal * hz / 1000);
+	m.vrefresh = hz;
+	m.type = DRM_MODE_TYPE_USERDEF;
+	snprintf(m.name, sizeof(m.name), "%ux%u", w, h);
+	if (drmModeCreatePropertyBlob(fd, &m, sizeof(m), &id))
+		die("mode blob", errno);
+	return id;
+}
+
+/* Wait for the flip-complete event; its sequence is the flip's vblank. */
+static void wait_flip(int fd, uint64_t *seq)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		char buf[1024];
+		ssize_t n;
+
+		if (poll(&pfd, 1, 2000) <= 0)
+			die("no flip event within 2 s", ETIMEDOUT);
+		n = read(fd, buf, sizeof(buf));
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct drm_event) <= n;) {
+			struct drm_event *e = (struct drm_event *)(buf + off);
+
+			if (e->type == DRM_EVENT_FLIP_COMPLETE) {
+				*seq = ((struct drm_event_vblank *)e)->sequence;
+				return;
+			}
+			off += e->length;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t w = 320, h = 240, hz = 30, flips = 0, hold = 0;
+	const char *expect = NULL, *log = NULL, *scene;
+	uint32_t conn, crtc, blob;
+	struct layer layers[3] = { 0 };
+	drmModeResPtr res;
+	drmModeAtomicReq *req;
+	int fd, ret, opt, n = 1;
+
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "flips", required_argument, NULL, 'f' },
+		{ "log", required_argument, NULL, 'l' },
+		{ 0 }
+	};
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'm':
+			if (sscanf(optarg, "%ux%u@%u", &w, &h, &hz) != 3)
+				die("--mode WxH@HZ", EINVAL);
+			break;
+		case 'e': expect = optarg; break;
+		case 'H': hold = atoi(optarg); break;
+		case 'f': flips = atoi(optarg); break;
+		case 'l': log = optarg; break;
+		default:
+			fprintf(stderr, "usage: see the comment at the top of kms-scene.c\n");
+			return 2;
+		}
+	}
+	scene = optind < argc ? argv[optind] : (flips ? "solid:000000" : NULL);
+	if (!scene || (flips && !log))
+		die("no scene (or --flips without --log)", EINVAL);
+
+	fd = kms_open("vkms");
+	if (fd < 0)
+		die("no vkms card", fd);
+	if (drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) ||
+	    drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1))
+		die("atomic client caps", errno);
+	ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_VIRTUAL, &conn);
+	if (ret)
+		die("virtual connector", ret);
+	res = drmModeGetResources(fd);
+	if (!res || !res->count_crtcs)
+		die("no CRTC", ENOENT);
+	crtc = res->crtcs[0];
+	drmModeFreeResources(res);
+
+	ret = kms_find_plane(fd, 0, DRM_PLANE_TYPE_PRIMARY, &layers[0].plane);
+	if (ret)
+		die("primary plane", ret);
+	ret = kms_dumb_create(fd, w, h, DRM_FORMAT_XRGB8888, &layers[0].buf);
+	if (ret)
+		die("primary buffer", ret);
+	layers[0].on = 1;
+
+	if (!strncmp(scene, "solid:", 6)) {
+		uint32_t c = strtoul(scene + 6, NULL, 16);
+
+		fill(&layers[0].buf, f_solid, &c);
+	} else if (!strcmp(scene, "gradient") || !strcmp(scene, "overlay")) {
+		fill(&layers[0].buf, f_gradient, &layers[0].buf);
+		if (!strcmp(scene, "overlay")) {
+			ret = kms_find_plane(fd, 0, DRM_PLANE_TYPE_OVERLAY, &layers[1].plane);
+			if (ret)
+				die("overlay plane (load vkms with enable_overlay=1)", ret);
+			ret = kms_dumb_create(fd, w / 2, h / 2, DRM_FORMAT_ARGB8888, &layers[1].buf);
+			if (ret)
+				die("overlay buffer", ret);
+			fill(&layers[1].buf, f_overlay, NULL);
+			layers[1].x = w / 4;
+			layers[1].y = h / 4;
+			layers[1].on = 1;
+			n = 2;
+		}
+	} else if (!strcmp(scene, "cursor")) {
+		uint32_t c = 0x204060;
+
+		fill(&layers[0].buf, f_solid, &c);
+		ret = kms_find_plane(fd, 0, DRM_PLANE_TYPE_CURSOR, &layers[2].plane);
+		if (ret)
+			die("cursor plane", ret);
+		ret = kms_dumb_create(fd, 64, 64, DRM_FORMAT_ARGB8888, &layers[2].buf);
+		if (ret)
+			die("cursor buffer", ret);
+		fill(&layers[2].buf, f_cursor, NULL);
+		layers[2].x = 10;
+		layers[2].y = 10;
+		layers[2].on = 1;
+		n = 3;
+	} else {
+		die(scene, EINVAL);
+	}
+
+	blob = mode_blob(fd, w, h, hz);
+	req = drmModeAtomicAlloc();
+	ret = kms_req_add(fd, req, conn, C, "CRTC_ID", crtc);
+	ret = ret ?: kms_req_add(fd, req, crtc, R, "MODE_ID", blob);
+	ret = ret ?: kms_req_add(fd, req, crtc, R, "ACTIVE", 1);
+	if (ret)
+		die("CRTC properties", ret);
+	for (int i = 0; i < n; i++)
+		if (layers[i].on)
+			set_plane(fd, req, &layers[i], crtc);
+	if (drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL))
+		die("modeset commit", errno);
+	drmModeAtomicFree(req);
+
+	if (expect)
+		write_expected(expect, layers, n, w, h);
+
+	if (flips) {
+		struct kms_dumb alt[2];
+		uint32_t colours[2] = { 0xff2000, 0x00ff40 };
+		FILE *lf = fopen(log, "w");
+
+		if (!lf)
+			die(log, errno);
+		for (int i = 0; i < 2; i++) {
+			if (kms_dumb_create(fd, w, h, DRM_FORMAT_XRGB8888, &alt[i]))
+				die("flip buffer", errno);
+			fill(&alt[i], f_solid, &colours[i]);
+		}
+		/* --hold: time for a capture client to start first */
+		sleep(hold);
+		for (uint32_t i = 0; i < flips; i++) {
+			uint64_t seq;
+
+			req = drmModeAtomicAlloc();
+			if (kms_req_add(fd, req, layers[0].plane, P, "FB_ID", alt[i & 1].fb_id))
+				die("FB_ID", EINVAL);
+			if (drmModeAtomicCommit(fd, req, DRM_MODE_PAGE_FLIP_EVENT, NULL))
+				die("flip commit", errno);
+			drmModeAtomicFree(req);
+			wait_flip(fd, &seq);
+			fprintf(lf, "%llu %06x\n", (unsigned long long)seq, colours[i & 1]);
+		}
+		fclose(lf);
+		printf("kms-scene: %u flips logged to %s\n", flips, log);
+		fflush(stdout);
+		return 0;
+	}
+
+	printf("kms-scene: %s on %ux%u@%u\n", scene, w, h, hz);
+	fflush(stdout);
+	if (hold) {
+		sleep(hold);
+	} else {
+		char c;
+
+		while (read(0, &c, 1) > 0)
+			;
+	}
+	return 0;
+}

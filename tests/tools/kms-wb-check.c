@@ -5,6 +5,9 @@
  *
  *   kms-wb-check ids
  *       print "CONNECTOR_ID CRTC_ID" of the virtual output, for modetest
+ *   kms-wb-check dump FILE WIDTHxHEIGHT
+ *       wait for the pattern another client shows, then write the primary
+ *       plane's pixels to FILE as XRGB8888 with X = 0xff (as composed)
  *   kms-wb-check capture WIDTHxHEIGHT
  *       while another client (modetest -d) shows a pattern on the CRTC:
  *       read the primary plane's framebuffer, take over as DRM master,
@@ -80,7 +83,7 @@ static uint64_t count_colours(const struct kms_dumb *buf, uint32_t *seen, uint64
 	return colours;
 }
 
-static int capture(int fd, uint32_t width, uint32_t height)
+static int capture(int fd, uint32_t width, uint32_t height, const char *dump)
 {
 	uint32_t virt, wb, crtc = 0, primary;
 	struct kms_dumb src, out;
@@ -141,6 +144,22 @@ static int capture(int fd, uint32_t width, uint32_t height)
 		return 2;
 	}
 
+	if (dump) {
+		FILE *f = fopen(dump, "wb");
+
+		for (uint32_t y = 0; f && y < height; y++) {
+			const uint32_t *row = (const uint32_t *)((const char *)src.map + y * src.pitch);
+
+			for (uint32_t x = 0; x < width; x++) {
+				uint32_t px = row[x] | 0xff000000u;
+
+				fwrite(&px, 4, 1, f);
+			}
+		}
+		if (!f || fclose(f))
+			return fail(dump, -errno);
+		return 0;
+	}
 	if (!drmIsMaster(fd) && drmSetMaster(fd))
 		return fail("cannot become DRM master (did the other client drop it?)", -errno);
 
@@ -218,9 +237,14 @@ int main(int argc, char **argv)
 	    sscanf(argv[2], "%ux%u", &w, &h) == 2) {
 		/* Opening made us master: let the client under test set its mode. */
 		drmDropMaster(fd);
-		return capture(fd, w, h);
+		return capture(fd, w, h, NULL);
+	}
+	if (argc == 4 && !strcmp(argv[1], "dump") &&
+	    sscanf(argv[3], "%ux%u", &w, &h) == 2) {
+		drmDropMaster(fd);
+		return capture(fd, w, h, argv[2]);
 	}
 
-	fprintf(stderr, "usage: kms-wb-check ids | kms-wb-check capture WIDTHxHEIGHT\n");
+	fprintf(stderr, "usage: kms-wb-check ids | capture WIDTHxHEIGHT | dump FILE WIDTHxHEIGHT\n");
 	return 2;
 }

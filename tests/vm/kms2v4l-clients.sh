@@ -31,6 +31,7 @@ scene_stop
 # modetest's pattern through the node, against the framebuffer it shows.
 read -r conn crtc < <("$TOOLS/kms-wb-check" ids)
 exec {mt}> >(sleep 60 | modetest -M vkms -s "$conn@$crtc:1024x768" >/tmp/modetest.log 2>&1)
+wait_modetest
 "$TOOLS/kms-wb-check" dump /tmp/shown.raw 1024x768 || fail "reading modetest's framebuffer"
 v4l2-ctl -d "$dev" -v width=1024,height=768,pixelformat=XR24 --stream-mmap=3 --stream-count=1 \
 	--stream-skip=2 --stream-to=/tmp/mt.raw || fail "capturing modetest's pattern"

@@ -49,3 +49,15 @@ scene_stop() {
 	exec {SCENE_FD}>&-
 	sleep 0.5
 }
+
+# Wait (up to 20 s) until modetest has a framebuffer on vkms, read from
+# debugfs so that this check never opens the card (which could make it
+# DRM master in modetest's place), then a little for its mode set.
+wait_modetest() {
+	local fbs=/sys/kernel/debug/dri/0/framebuffer
+	for _ in $(seq 200); do
+		grep -q 'allocated by = modetest' "$fbs" 2>/dev/null && { sleep 1; return 0; }
+		sleep 0.1
+	done
+	fail "modetest put no framebuffer on vkms"
+}

@@ -10,7 +10,7 @@ info "modetest -M vkms -d -s $conn@$crtc:1024x768"
 # modetest keeps the mode until its stdin closes; -d drops DRM master so
 # that the checker can take over.
 exec 3> >(sleep 60 | modetest -M vkms -d -s "$conn@$crtc:1024x768" >/tmp/modetest.log 2>&1)
-# kms-wb-check waits for modetest to light the output, then checks.
+wait_modetest
 "$TOOLS/kms-wb-check" capture 1024x768 ||
 	fail "writeback capture does not match the pattern (modetest: $(cat /tmp/modetest.log))"
 pkill -x modetest || true

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # v4l2-compliance (-s streaming with every memory type, -f every format)
 # on the kms2v4l node of vkms: 0 failures and 0 warnings. vkms shows a
-# 160x120@20 scene, which the guest composes at full rate even on a busy host, so no frame
-# is dropped (compliance would warn about sequence gaps, which is what a
-# dropped frame is). DMABUF import uses vivid as the exporter.
+# 160x120@20 scene, which the guest composes at full rate even on a busy
+# host, so no frame is dropped (compliance warns about sequence gaps,
+# which is what a dropped frame is). DMABUF import uses vivid as the
+# exporter.
 . "$(dirname "$0")/lib.sh"
 
 dev=$(kms2v4l_node) || fail "no kms2v4l node for vkms"

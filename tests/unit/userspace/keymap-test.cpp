@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "keymap.h"
+
+#include <linux/input-event-codes.h>
+
+#include <gtest/gtest.h>
+
+using namespace v4l2vnc;
+
+namespace {
+
+std::unique_ptr<Keymap> make(const char *layout, const char *variant = "")
+{
+	std::string err;
+	auto km = Keymap::create(layout, variant, err);
+	EXPECT_TRUE(km) << err;
+	return km;
+}
+
+} // namespace
+
+TEST(Keymap, UsLayout)
+{
+	auto km = make("us");
+	ASSERT_TRUE(km);
+	EXPECT_EQ(km->evdev_code('a'), KEY_A);
+	EXPECT_EQ(km->evdev_code('A'), KEY_A); // shifted level, same key
+	EXPECT_EQ(km->evdev_code('z'), KEY_Z);
+	EXPECT_EQ(km->evdev_code('1'), KEY_1);
+	EXPECT_EQ(km->evdev_code('!'), KEY_1);
+	EXPECT_EQ(km->evdev_code(' '), KEY_SPACE);
+	EXPECT_EQ(km->evdev_code(0xff0d), KEY_ENTER);     // Return
+	EXPECT_EQ(km->evdev_code(0xff1b), KEY_ESC);       // Escape
+	EXPECT_EQ(km->evdev_code(0xff08), KEY_BACKSPACE); // BackSpace
+	EXPECT_EQ(km->evdev_code(0xffe1), KEY_LEFTSHIFT); // Shift_L
+	EXPECT_EQ(km->evdev_code(0xffe3), KEY_LEFTCTRL);  // Control_L
+	EXPECT_EQ(km->evdev_code(0xff51), KEY_LEFT);      // Left
+	EXPECT_EQ(km->evdev_code(0xffbe), KEY_F1);        // F1
+	EXPECT_EQ(km->evdev_code(0x12345678), std::nullopt);
+	EXPECT_GT(km->size(), 100u);
+}
+
+TEST(Keymap, GermanLayoutSwapsYZ)
+{
+	auto km = make("de");
+	ASSERT_TRUE(km);
+	EXPECT_EQ(km->evdev_code('z'), KEY_Y);
+	EXPECT_EQ(km->evdev_code('y'), KEY_Z);
+	EXPECT_EQ(km->evdev_code(0x00fc), KEY_LEFTBRACE); // udiaeresis
+}
+
+TEST(Keymap, FrenchAzerty)
+{
+	auto km = make("fr");
+	ASSERT_TRUE(km);
+	EXPECT_EQ(km->evdev_code('a'), KEY_Q);
+	EXPECT_EQ(km->evdev_code('q'), KEY_A);
+}
+
+TEST(Keymap, UnknownLayoutFails)
+{
+	std::string err;
+	EXPECT_FALSE(Keymap::create("no-such-layout", "", err));
+	EXPECT_NE(err.find("no-such-layout"), std::string::npos);
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "options.h"
+
+#include <kms2v4l/kms2v4l.h>
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using namespace v4l2vnc;
+
+namespace {
+
+ParseResult parse(std::vector<const char *> args)
+{
+	args.insert(args.begin(), "v4l2vnc");
+	return parse_options(args);
+}
+
+} // namespace
+
+TEST(Options, Defaults)
+{
+	auto r = parse({});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_EQ(r.options->listen, "127.0.0.1");
+	EXPECT_EQ(r.options->port, 5900);
+	EXPECT_TRUE(r.options->vnc);
+	EXPECT_FALSE(r.options->input);
+	EXPECT_EQ(r.options->xkb_layout, "us");
+	EXPECT_EQ(r.options->web_port, 0);
+	EXPECT_EQ(r.options->web_dir, "/usr/share/novnc");
+	EXPECT_TRUE(r.options->device.empty());
+}
+
+TEST(Options, ValuesBothSpellings)
+{
+	auto r = parse({"--device", "/dev/video3", "--port=5905", "--format", "YUYV",
+			"--size=800x600", "--input", "--xkb-layout", "de", "--web", "6080",
+			"--gst", "fakesink", "--buffers=6", "--frames", "10"});
+	ASSERT_TRUE(r.options) << r.error;
+	const Options &o = *r.options;
+	EXPECT_EQ(o.device, "/dev/video3");
+	EXPECT_EQ(o.port, 5905);
+	EXPECT_EQ(o.fourcc, KMS2V4L_FOURCC('Y', 'U', 'Y', 'V'));
+	EXPECT_EQ(o.width, 800u);
+	EXPECT_EQ(o.height, 600u);
+	EXPECT_TRUE(o.input);
+	EXPECT_EQ(o.xkb_layout, "de");
+	EXPECT_EQ(o.web_port, 6080);
+	EXPECT_EQ(o.gst, "fakesink");
+	EXPECT_EQ(o.buffers, 6u);
+	EXPECT_EQ(o.frames, 10);
+}
+
+TEST(Options, Help)
+{
+	EXPECT_TRUE(parse({"--help"}).help);
+	EXPECT_TRUE(parse({"--port", "1", "-h"}).help);
+	auto u = usage("v4l2vnc");
+	for (const char *opt : {"--device", "--listen", "--port", "--password-file", "--web",
+				"--input", "--xkb-layout", "--gst", "SIGUSR1"})
+		EXPECT_NE(u.find(opt), std::string::npos) << opt;
+}
+
+TEST(Options, NonLoopbackNeedsPassword)
+{
+	auto r = parse({"--listen", "0.0.0.0"});
+	EXPECT_FALSE(r.options);
+	EXPECT_NE(r.error.find("--password-file"), std::string::npos);
+	r = parse({"--listen", "192.168.1.2", "--password-file", "/etc/pw"});
+	ASSERT_TRUE(r.options) << r.error;
+	r = parse({"--listen", "127.0.0.2"});
+	EXPECT_TRUE(r.options) << r.error;
+	// Without VNC no listen policy applies.
+	r = parse({"--listen", "0.0.0.0", "--no-vnc", "--gst", "fakesink"});
+	EXPECT_TRUE(r.options) << r.error;
+}
+
+TEST(Options, Errors)
+{
+	EXPECT_NE(parse({"--bogus"}).error, "");
+	EXPECT_NE(parse({"--port"}).error, "");
+	EXPECT_NE(parse({"--port", "0"}).error, "");
+	EXPECT_NE(parse({"--port", "65536"}).error, "");
+	EXPECT_NE(parse({"--port", "59x"}).error, "");
+	EXPECT_NE(parse({"--format", "XR2"}).error, "");
+	EXPECT_NE(parse({"--size", "800"}).error, "");
+	EXPECT_NE(parse({"--listen", "localhost"}).error, "");
+	EXPECT_NE(parse({"--input=yes"}).error, "");
+	EXPECT_NE(parse({"--no-vnc"}).error, "");
+	EXPECT_NE(parse({"--no-vnc", "--gst", "fakesink", "--input"}).error, "");
+	EXPECT_NE(parse({"--web", "5900"}).error, "");
+	EXPECT_FALSE(parse({"--bogus"}).options);
+}
+
+TEST(Options, Loopback)
+{
+	EXPECT_TRUE(is_loopback("127.0.0.1"));
+	EXPECT_TRUE(is_loopback("127.255.0.9"));
+	EXPECT_FALSE(is_loopback("128.0.0.1"));
+	EXPECT_FALSE(is_loopback("0.0.0.0"));
+	EXPECT_FALSE(is_loopback("::1")); // IPv4 only
+	EXPECT_FALSE(is_loopback("nonsense"));
+}

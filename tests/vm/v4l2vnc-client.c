@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Test client for the v4l2vnc VM tests (libvncclient + libevdev).
+ *
+ *   v4l2vnc-client snapshot HOST:PORT OUT   whole framebuffer as raw
+ *                                           B,G,R,X bytes; prints WxH
+ *   v4l2vnc-client watch HOST:PORT WxH SECS stay connected until the
+ *                                           framebuffer is WxH and complete
+ *   v4l2vnc-client garbage HOST:PORT        handshake, then junk; exit 0
+ *                                           when the server drops us
+ *   v4l2vnc-client input HOST:PORT X Y      pointer to (X,Y), left click,
+ *                                           key 'a', 'A' (with Shift), Return
+ *   v4l2vnc-client cmp VNC.raw FRAME FOURCC W H STRIDE
+ *                                           compares a snapshot with a V4L2
+ *                                           frame (XR24 or RGBP), exit 0 if
+ *                                           every pixel is equal and the
+ *                                           frame is not flat
+ *   v4l2vnc-client evread NAME COUNT SECS   print COUNT non-SYN events of
+ *                                           the input device named NAME as
+ *                                           "EV_KEY KEY_A 1" lines
+ */
+#include <rfb/rfbclient.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <libevdev/libevdev.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static unsigned char *covered;
+static long n_covered;
+
+static void got_update(rfbClient *c, int x, int y, int w, int h)
+{
+	for (int j = y; j < y + h && j < c->height; j++)
+		for (int i = x; i < x + w && i < c->width; i++)
+			if (!covered[(long)j * c->width + i]) {
+				covered[(long)j * c->width + i] = 1;
+				n_covered++;
+			}
+}
+
+static rfbBool resize(rfbClient *c)
+{
+	free(c->frameBuffer);
+	c->frameBuffer = calloc((size_t)c->width * c->height, 4);
+	free(covered);
+	covered = calloc((size_t)c->width * c->height, 1);
+	n_covered = 0;
+	return c->frameBuffer && covered;
+}
+
+static rfbClient *connect_to(const char *hostport)
+{
+	rfbClient *c = rfbGetClient(8, 3, 4);
+	const char *colon = strrchr(hostport, ':');
+
+	if (!colon) {
+		fprintf(stderr, "v4l2vnc-client: HOST:PORT expected, not %s\n", hostport);
+		exit(2);
+	}
+	c->serverHost = strndup(hostport, (size_t)(colon - hostport));
+	c->serverPort = atoi(colon + 1);
+
+	/* 0x00RRGGBB pixels: bytes B,G,R,X like the server's framebuffer. */
+	c->format.redShift = 16;
+	c->format.greenShift = 8;
+	c->format.blueShift = 0;
+	c->appData.encodingsString = "raw";
+	c->MallocFrameBuffer = resize;
+	c->GotFrameBufferUpdate = got_update;
+	c->canHandleNewFBSize = TRUE;
+	if (!rfbInitClient(c, NULL, NULL)) {
+		fprintf(stderr, "v4l2vnc-client: cannot connect to %s\n", hostport);
+		exit(1);
+	}
+	return c;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int snapshot(const char *hostport, const char *out)
+{
+	rfbClient *c = connect_to(hostport);
+	double end = now() + 20;
+	FILE *f;
+
+	while (n_covered < (long)c->width * c->height) {
+		int r = WaitForMessage(c, 500000);
+
+		if (now() > end) {
+			fprintf(stderr, "v4l2vnc-client: only %ld of %d pixels within 20 s\n",
+				n_covered, c->width * c->height);
+			return 1;
+		}
+		if (r < 0 || (r > 0 && !HandleRFBServerMessage(c))) {
+			fprintf(stderr, "v4l2vnc-client: connection lost\n");
+			return 1;
+		}
+	}
+	f = fopen(out, "wb");
+	if (!f || fwrite(c->frameBuffer, 4, (size_t)c->width * c->height, f) !=
+			  (size_t)c->width * c->height || fclose(f)) {
+		perror(out);
+		return 1;
+	}
+	printf("%dx%d\n", c->width, c->height);
+	rfbClientCleanup(c);
+	return 0;
+}
+
+static int watch(const char *hostport, const char *size, int secs)
+{
+	rfbClient *c = connect_to(hostport);
+	double end = now() + secs;
+	char got[32] = "";
+
+	while (now() < end) {
+		int r = WaitForMessage(c, 200000);
+
+		if (r < 0 || (r > 0 && !HandleRFBServerMessage(c))) {
+			fprintf(stderr, "v4l2vnc-client: connection lost\n");
+			return 1;
+		}
+		snprintf(got, sizeof(got), "%dx%d", c->width, c->height);
+		if (!strcmp(got, size) && n_covered == (long)c->width * c->height) {
+			printf("%s\n", got);
+			return 0;
+		}
+		/* Keep asking, as a viewer does. */
+		SendFramebufferUpdateRequest(c, 0, 0, c->width, c->height, TRUE);
+	}
+	fprintf(stderr, "v4l2vnc-client: still %s after %d s\n", got, secs);
+	return 1;
+}
+
+static int garbage(const char *hostport)
+{
+	rfbClient *c = connect_to(hostport);
+	char junk[256];
+	double end = now() + 10;
+
+	/* Message type 0xee does not exist; the rest is noise. */
+	memset(junk, 0xee, sizeof(junk));
+	if (!WriteToRFBServer(c, junk, sizeof(junk)))
+		return 0; /* already dropped */
+	while (now() < end) {
+		struct pollfd p = {.fd = c->sock, .events = POLLIN};
+		char buf[4096];
+		ssize_t n;
+
+		if (poll(&p, 1, 500) <= 0)
+			continue;
+		n = read(c->sock, buf, sizeof(buf));
+		if (n <= 0) {
+			printf("dropped\n");
+			return 0;
+		}
+	}
+	fprintf(stderr, "v4l2vnc-client: server did not drop a client sending garbage\n");
+	return 1;
+}
+
+static int input(const char *hostport, int x, int y)
+{
+	rfbClient *c = connect_to(hostport);
+	int ok = 1;
+
+	ok &= SendPointerEvent(c, x, y, 0);
+	ok &= SendPointerEvent(c, x, y, 1);
+	ok &= SendPointerEvent(c, x, y, 0);
+	ok &= SendKeyEvent(c, 'a', TRUE);
+	ok &= SendKeyEvent(c, 'a', FALSE);
+	ok &= SendKeyEvent(c, 0xffe1 /* Shift_L */, TRUE);
+	ok &= SendKeyEvent(c, 'A', TRUE);
+	ok &= SendKeyEvent(c, 'A', FALSE);
+	ok &= SendKeyEvent(c, 0xffe1, FALSE);
+	ok &= SendKeyEvent(c, 0xff0d /* Return */, TRUE);
+	ok &= SendKeyEvent(c, 0xff0d, FALSE);
+	/* Let the server read everything before we hang up. */
+	for (int i = 0; i < 10; i++) {
+		if (WaitForMessage(c, 100000) > 0 && !HandleRFBServerMessage(c))
+			break;
+	}
+	rfbClientCleanup(c);
+	return ok ? 0 : 1;
+}
+
+static struct libevdev *open_by_name(const char *name)
+{
+	DIR *d = opendir("/dev/input");
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char path[300];
+		struct libevdev *dev;
+		int fd;
+
+		if (strncmp(de->d_name, "event", 5))
+			continue;
+		snprintf(path, sizeof(path), "/dev/input/%s", de->d_name);
+		fd = open(path, O_RDONLY | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		if (libevdev_new_from_fd(fd, &dev) == 0) {
+			if (!strcmp(libevdev_get_name(dev), name)) {
+				closedir(d);
+				return dev;
+			}
+			libevdev_free(dev);
+		}
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+	return NULL;
+}
+
+static int evread(const char *name, int count, int secs)
+{
+	struct libevdev *dev = NULL;
+	double end = now() + secs;
+	int got = 0;
+
+	while (!dev && now() < end) {
+		dev = open_by_name(name);
+		if (!dev)
+			usleep(100000);
+	}
+	if (!dev) {
+		fprintf(stderr, "v4l2vnc-client: no input device named '%s'\n", name);
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (got < count && now() < end) {
+		struct pollfd p = {.fd = libevdev_get_fd(dev), .events = POLLIN};
+		struct input_event ev;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		while (libevdev_next_event(dev, LIBEVDEV_READ_FLAG_NORMAL, &ev) ==
+		       LIBEVDEV_READ_STATUS_SUCCESS) {
+			if (ev.type == EV_SYN)
+				continue;
+			printf("%s %s %d\n", libevdev_event_type_get_name(ev.type),
+			       libevdev_event_code_get_name(ev.type, ev.code), ev.value);
+			fflush(stdout);
+			got++;
+		}
+	}
+	return got >= count ? 0 : 1;
+}
+
+static unsigned char *slurp(const char *path, long *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+
+	if (!f || fseek(f, 0, SEEK_END) || (*len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		perror(path);
+		exit(1);
+	}
+	buf = malloc((size_t)*len + 1);
+	if (!buf || fread(buf, 1, (size_t)*len, f) != (size_t)*len) {
+		perror(path);
+		exit(1);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Independent of v4l2vnc's converters: the textbook expansions. */
+static unsigned ref_pixel(const unsigned char *row, int x, const char *fourcc)
+{
+	if (!strcmp(fourcc, "XR24")) {
+		const unsigned char *p = row + 4 * x; /* B, G, R, X */
+		return (unsigned)p[2] << 16 | (unsigned)p[1] << 8 | p[0];
+	}
+	if (!strcmp(fourcc, "RGBP")) {
+		unsigned v = row[2 * x] | row[2 * x + 1] << 8;
+		unsigned r = (v >> 11) & 31, g = (v >> 5) & 63, b = v & 31;
+
+		r = (r * 255 + 15) / 31; /* rounded scaling to 0..255 */
+		g = (g * 255 + 31) / 63;
+		b = (b * 255 + 15) / 31;
+		return r << 16 | g << 8 | b;
+	}
+	fprintf(stderr, "v4l2vnc-client: cmp: unknown fourcc %s\n", fourcc);
+	exit(2);
+}
+
+static int compare(const char *vnc, const char *frame, const char *fourcc, int w,
+		   int h, int stride)
+{
+	long vlen, flen, diff = 0, first = -1;
+	unsigned char *v = slurp(vnc, &vlen), *f = slurp(frame, &flen);
+	unsigned colors[16];
+	int ncolors = 0;
+
+	if (vlen != (long)w * h * 4 || flen < (long)stride * h) {
+		fprintf(stderr, "v4l2vnc-client: cmp: sizes %ld and %ld do not fit %dx%d stride %d\n",
+			vlen, flen, w, h, stride);
+		return 1;
+	}
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			const unsigned char *p = v + 4 * ((long)y * w + x);
+			unsigned got = (unsigned)p[2] << 16 | (unsigned)p[1] << 8 | p[0];
+			unsigned want = ref_pixel(f + (long)y * stride, x, fourcc);
+			int known = 0;
+
+			if (got != want && diff++ == 0) {
+				first = (long)y * w + x;
+				fprintf(stderr, "v4l2vnc-client: cmp: first difference at (%d,%d): vnc %06x, frame %06x\n",
+					x, y, got, want);
+			}
+			for (int i = 0; i < ncolors; i++)
+				known |= colors[i] == want;
+			if (!known && ncolors < 16)
+				colors[ncolors++] = want;
+		}
+	if (diff) {
+		fprintf(stderr, "v4l2vnc-client: cmp: %ld of %d pixels differ (first at index %ld)\n",
+			diff, w * h, first);
+		return 1;
+	}
+	if (ncolors < 4) {
+		fprintf(stderr, "v4l2vnc-client: cmp: the frame has only %d colours\n", ncolors);
+		return 1;
+	}
+	printf("equal: %dx%d, %s%d colours\n", w, h, ncolors == 16 ? ">=" : "", ncolors);
+	return 0;
+}
+
+static void quiet(const char *fmt, ...)
+{
+	(void)fmt;
+}
+
+int main(int argc, char **argv)
+{
+	/* libvncclient's chatter only with V4L2VNC_CLIENT_VERBOSE set. */
+	if (!getenv("V4L2VNC_CLIENT_VERBOSE"))
+		rfbClientLog = quiet;
+	if (argc == 4 && !strcmp(argv[1], "snapshot"))
+		return snapshot(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "watch"))
+		return watch(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 3 && !strcmp(argv[1], "garbage"))
+		return garbage(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "input"))
+		return input(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (argc == 8 && !strcmp(argv[1], "cmp"))
+		return compare(argv[2], argv[3], argv[4], atoi(argv[5]), atoi(argv[6]),
+			       atoi(argv[7]));
+	if (argc == 5 && !strcmp(argv[1], "evread"))
+		return evread(argv[2], atoi(argv[3]), atoi(argv[4]));
+	fprintf(stderr, "usage: see the comment at the top of v4l2vnc-client.c\n");
+	return 2;
+}

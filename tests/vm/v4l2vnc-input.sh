@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# v4l2vnc --input: a VNC client's pointer move, click and key presses
+# ('a', Shift+'A', Return) arrive on v4l2vnc's uinput device as the right
+# evdev events, read back with libevdev.
+. "$(dirname "$0")/lib.sh"
+V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc
+C=$KMS2V4L_BUILD/tests/vm/v4l2vnc-client
+
+ip link set lo up || fail "ip link set lo up"
+modprobe uinput || skip "no uinput module"
+modprobe evdev || skip "no evdev module"
+modprobe vivid n_devs=1 node_types=0x1 || fail "modprobe vivid"
+dev=$(video_by_name '^vivid-000-vid-cap$') || fail "no vivid capture node"
+
+pid= epid=
+cleanup() { kill $pid $epid 2>/dev/null || true; }
+trap cleanup EXIT
+
+"$V" --device "$dev" --format XR24 --size 640x480 --input --port 5901 &
+pid=$!
+for i in $(seq 50); do
+	ss -ltn | grep -q '127.0.0.1:5901 ' && break
+	kill -0 "$pid" 2>/dev/null || fail "v4l2vnc exited"
+	sleep 0.2
+done
+
+"$C" evread "v4l2vnc pointer+keyboard" 12 30 >/tmp/ev.txt &
+epid=$!
+for i in $(seq 50); do
+	grep -q ready /tmp/ev.txt && break
+	sleep 0.2
+done
+grep -q ready /tmp/ev.txt || fail "uinput device not found"
+"$C" input 127.0.0.1:5901 100 200 || fail "VNC client could not send input"
+wait "$epid" || { cat /tmp/ev.txt; fail "fewer than 12 input events arrived"; }
+epid=
+cat >/tmp/want.txt <<EOT
+ready
+EV_ABS ABS_X 100
+EV_ABS ABS_Y 200
+EV_KEY BTN_LEFT 1
+EV_KEY BTN_LEFT 0
+EV_KEY KEY_A 1
+EV_KEY KEY_A 0
+EV_KEY KEY_LEFTSHIFT 1
+EV_KEY KEY_A 1
+EV_KEY KEY_A 0
+EV_KEY KEY_LEFTSHIFT 0
+EV_KEY KEY_ENTER 1
+EV_KEY KEY_ENTER 0
+EOT
+diff -u /tmp/want.txt /tmp/ev.txt || fail "wrong input events"
+kill -TERM "$pid"
+wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
+pid=
+info "PASS: pointer, button and keys arrived as evdev events"

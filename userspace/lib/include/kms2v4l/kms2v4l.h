@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libkms2v4l - find V4L2 capture nodes and stream frames from them.
+ *
+ * The library speaks plain V4L2, so it works with any single-planar video
+ * capture node: kms2v4l's CRTC nodes, vivid, a webcam.  It has no global
+ * state; a struct kms2v4l_device must be used from one thread at a time.
+ *
+ * Typical use:
+ *
+ *     struct kms2v4l_device *dev;
+ *     struct kms2v4l_format fmt = { .fourcc = KMS2V4L_FOURCC('X','R','2','4') };
+ *     struct kms2v4l_frame frame;
+ *
+ *     if (kms2v4l_open("/dev/video0", &dev) < 0) { puts(kms2v4l_open_error()); ... }
+ *     kms2v4l_set_format(dev, &fmt);            // fmt now holds what the driver chose
+ *     kms2v4l_request_buffers(dev, KMS2V4L_MEMORY_MMAP, 4);
+ *     kms2v4l_start(dev);
+ *     for (;;) {
+ *         int r = kms2v4l_wait_frame(dev, 1000, &frame);
+ *         if (r == KMS2V4L_SOURCE_CHANGED) { stop, free, set_format, request, start; continue; }
+ *         if (r < 0) { puts(kms2v4l_error(dev)); break; }   // -ETIMEDOUT on timeout
+ *         use(frame.data, frame.bytesused, frame.damage, frame.n_damage);
+ *         kms2v4l_queue(dev, frame.index);
+ *     }
+ *     kms2v4l_close(dev);
+ *
+ * Errors: every int-returning call returns 0 (or a documented positive
+ * value) on success and a negative errno on failure.  After a failure
+ * kms2v4l_error() returns a message naming the device, the call and the
+ * errno text, e.g. "/dev/video0: VIDIOC_S_FMT: Device or resource busy".
+ * The library never prints anything.
+ */
+#ifndef KMS2V4L_KMS2V4L_H
+#define KMS2V4L_KMS2V4L_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Builds a V4L2 fourcc (same value as v4l2_fourcc()). */
+#define KMS2V4L_FOURCC(a, b, c, d)                                             \
+	((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) |        \
+	 ((uint32_t)(d) << 24))
+
+/** Positive return value of kms2v4l_wait_frame()/kms2v4l_dequeue(). */
+#define KMS2V4L_SOURCE_CHANGED 1
+
+/** Longest path, name and QUERYCAP strings, including the NUL. */
+#define KMS2V4L_NAME_MAX 64
+
+/** One V4L2 video capture node found by kms2v4l_enumerate(). */
+struct kms2v4l_node_info {
+	char path[KMS2V4L_NAME_MAX];     /**< "/dev/video0" */
+	char name[KMS2V4L_NAME_MAX];     /**< sysfs name, e.g. "vivid-000-vid-cap" */
+	char driver[KMS2V4L_NAME_MAX];   /**< QUERYCAP driver, e.g. "vivid" */
+	char card[KMS2V4L_NAME_MAX];     /**< QUERYCAP card */
+	char bus_info[KMS2V4L_NAME_MAX]; /**< QUERYCAP bus_info */
+	uint32_t device_caps;            /**< QUERYCAP device_caps */
+};
+
+/**
+ * kms2v4l_enumerate() - list the single-planar video capture nodes.
+ * @list: set to a malloc()ed array (free it with free()), NULL when empty.
+ * @count: set to the number of entries.
+ *
+ * Walks /sys/class/video4linux (no udev needed), opens every videoN node
+ * and keeps those whose QUERYCAP device_caps has V4L2_CAP_VIDEO_CAPTURE
+ * and V4L2_CAP_STREAMING.  Nodes that cannot be opened (permissions) are
+ * skipped.  Sorted by node number.
+ *
+ * Return: 0 or a negative errno (-ENOMEM, or the error opening sysfs).
+ */
+int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count);
+
+/** An opened capture node. */
+struct kms2v4l_device;
+
+/**
+ * kms2v4l_open() - open a capture node.
+ * @path: "/dev/videoN".
+ * @out: set to the new device on success.
+ *
+ * Opens non-blocking, checks QUERYCAP for single-planar capture with
+ * streaming I/O and subscribes to V4L2_EVENT_SOURCE_CHANGE (if the driver
+ * does not support the event, source changes are simply never reported).
+ *
+ * Return: 0 or a negative errno; the message is in kms2v4l_open_error().
+ */
+int kms2v4l_open(const char *path, struct kms2v4l_device **out);
+
+/** Message of the last failed kms2v4l_open() of the calling thread. */
+const char *kms2v4l_open_error(void);
+
+/** Stops streaming, frees buffers, closes the node.  NULL is allowed. */
+void kms2v4l_close(struct kms2v4l_device *dev);
+
+/** Message of the device's last failure ("" when none). */
+const char *kms2v4l_error(const struct kms2v4l_device *dev);
+
+/** The node's path as given to kms2v4l_open(). */
+const char *kms2v4l_path(const struct kms2v4l_device *dev);
+
+/** Copies the QUERYCAP result (path and name filled in as well). */
+void kms2v4l_info(const struct kms2v4l_device *dev,
+		  struct kms2v4l_node_info *info);
+
+/**
+ * kms2v4l_fd() - the V4L2 file descriptor, for the caller's event loop.
+ *
+ * It is owned by the library.  POLLIN/EPOLLIN: a frame can be dequeued;
+ * POLLPRI/EPOLLPRI: an event is pending.  Call kms2v4l_dequeue() then.
+ */
+int kms2v4l_fd(const struct kms2v4l_device *dev);
+
+/**
+ * kms2v4l_enum_formats() - the pixel formats the node offers.
+ * @fourccs: array to fill (may be NULL when @max is 0).
+ * @max: its size.
+ *
+ * Return: the total number of formats (may exceed @max), or -errno.
+ */
+int kms2v4l_enum_formats(struct kms2v4l_device *dev, uint32_t *fourccs,
+			 size_t max);
+
+/** Image format (single plane). */
+struct kms2v4l_format {
+	uint32_t fourcc;    /**< V4L2 pixel format */
+	uint32_t width;     /**< pixels */
+	uint32_t height;    /**< lines */
+	uint32_t stride;    /**< bytes per line (bytesperline) */
+	uint32_t sizeimage; /**< bytes per buffer */
+};
+
+/** Reads the current format (VIDIOC_G_FMT). */
+int kms2v4l_get_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt);
+
+/**
+ * kms2v4l_set_format() - negotiate a format with VIDIOC_S_FMT.
+ * @fmt: in: the wanted fourcc, width, height; a zero field means "keep
+ *       the current one" (so {0} re-reads the current mode after a source
+ *       change).  out: what the driver chose; it may differ (check fourcc).
+ *
+ * With width and height both 0 on an input that has DV timings (an HDMI
+ * receiver, a kms2v4l CRTC node), the detected timings are adopted first
+ * (VIDIOC_QUERY_DV_TIMINGS, then VIDIOC_S_DV_TIMINGS if they differ), so
+ * the format follows the new mode after KMS2V4L_SOURCE_CHANGED.
+ *
+ * Return: 0 or -errno (-EBUSY while buffers are allocated).
+ */
+int kms2v4l_set_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt);
+
+/**
+ * kms2v4l_get_frame_rate() - frames per second as @num / @den (from
+ * VIDIOC_G_PARM's timeperframe).  Return: 0, or -errno (-ENOTTY when the
+ * driver does not say; the caller then assumes a variable rate).
+ */
+int kms2v4l_get_frame_rate(struct kms2v4l_device *dev, uint32_t *num,
+			   uint32_t *den);
+
+/** Buffer memory type (values equal to enum v4l2_memory). */
+enum kms2v4l_memory {
+	KMS2V4L_MEMORY_MMAP = 1,
+	KMS2V4L_MEMORY_DMABUF = 4,
+};
+
+/**
+ * kms2v4l_request_buffers() - allocate buffers with VIDIOC_REQBUFS.
+ * @memory: MMAP (driver memory, mapped by the library) or DMABUF (the
+ *          caller attaches its own dma-buf fds with kms2v4l_import()).
+ * @count: wanted number; the driver may give more or fewer.
+ *
+ * Return: the number of buffers allocated (> 0), or -errno.
+ */
+int kms2v4l_request_buffers(struct kms2v4l_device *dev,
+			    enum kms2v4l_memory memory, unsigned int count);
+
+/** Frees all buffers (stops streaming first).  Return: 0 or -errno. */
+int kms2v4l_free_buffers(struct kms2v4l_device *dev);
+
+/** Number of allocated buffers. */
+unsigned int kms2v4l_buffer_count(const struct kms2v4l_device *dev);
+
+/**
+ * kms2v4l_buffer_data() - CPU mapping of an MMAP buffer.
+ * @size: set to the mapping's length (may be NULL).
+ * Return: the mapping, NULL for DMABUF buffers or a bad index.
+ */
+void *kms2v4l_buffer_data(const struct kms2v4l_device *dev, unsigned int index,
+			  size_t *size);
+
+/**
+ * kms2v4l_export() - VIDIOC_EXPBUF: a dma-buf fd for an MMAP buffer.
+ *
+ * Return: a new fd (O_CLOEXEC, read-only) the caller owns and must close,
+ *         or -errno.
+ */
+int kms2v4l_export(struct kms2v4l_device *dev, unsigned int index);
+
+/**
+ * kms2v4l_import() - attach a caller dma-buf to a DMABUF buffer slot.
+ * @fd: the dma-buf; the library dup()s it, the caller keeps its own fd.
+ * @length: its size in bytes (at least the format's sizeimage).
+ *
+ * Must be done for every slot before kms2v4l_start(); may be repeated
+ * while the slot is not queued.  Return: 0 or -errno.
+ */
+int kms2v4l_import(struct kms2v4l_device *dev, unsigned int index, int fd,
+		   size_t length);
+
+/** Queues every buffer the caller does not hold, then VIDIOC_STREAMON. */
+int kms2v4l_start(struct kms2v4l_device *dev);
+
+/** VIDIOC_STREAMOFF; all buffers return to the caller-free state. */
+int kms2v4l_stop(struct kms2v4l_device *dev);
+
+/** A damaged rectangle, in pixels. */
+struct kms2v4l_rect {
+	uint32_t x, y, width, height;
+};
+
+/** One dequeued frame.  Valid until kms2v4l_queue(index). */
+struct kms2v4l_frame {
+	unsigned int index;      /**< buffer slot; give it back with kms2v4l_queue() */
+	void *data;              /**< CPU mapping (MMAP), NULL for DMABUF */
+	uint32_t bytesused;      /**< bytes of image data */
+	uint32_t sequence;       /**< driver's frame sequence number */
+	uint64_t timestamp_ns;   /**< buffer timestamp (CLOCK_MONOTONIC for most drivers) */
+	uint32_t flags;          /**< V4L2_BUF_FLAG_* */
+	int dmabuf_fd;           /**< the imported fd for DMABUF slots, else -1 */
+	/** Changed area of this frame.  For now always one rectangle: the
+	 *  whole frame (drivers without a damage source). */
+	const struct kms2v4l_rect *damage;
+	size_t n_damage;
+};
+
+/**
+ * kms2v4l_dequeue() - non-blocking: take a pending event or frame.
+ *
+ * Pending events are taken first.  Return: 0 with @frame filled,
+ * KMS2V4L_SOURCE_CHANGED when the driver reported a resolution change
+ * (the caller stops, frees, sets the format again, re-requests and
+ * starts), -EAGAIN when nothing is ready, or another -errno (-EPIPE:
+ * the driver flagged the frame as an error; it is requeued for you).
+ */
+int kms2v4l_dequeue(struct kms2v4l_device *dev, struct kms2v4l_frame *frame);
+
+/**
+ * kms2v4l_wait_frame() - poll() up to @timeout_ms (-1: forever), then
+ * kms2v4l_dequeue().  Return: as kms2v4l_dequeue(), -ETIMEDOUT on timeout.
+ */
+int kms2v4l_wait_frame(struct kms2v4l_device *dev, int timeout_ms,
+		       struct kms2v4l_frame *frame);
+
+/** Gives a dequeued buffer back to the driver.  Return: 0 or -errno
+ *  (-EINVAL if the slot is not held by the caller). */
+int kms2v4l_queue(struct kms2v4l_device *dev, unsigned int index);
+
+/** Four printable characters of @fourcc plus NUL into @buf[5]; returns buf. */
+char *kms2v4l_fourcc_str(uint32_t fourcc, char buf[5]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMS2V4L_KMS2V4L_H */

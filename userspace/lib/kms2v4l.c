@@ -1,0 +1,761 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libkms2v4l: V4L2 capture through plain ioctls.  See kms2v4l.h.
+ */
+#define _GNU_SOURCE
+#include <kms2v4l/kms2v4l.h>
+
+#include "slots.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+struct kms2v4l_buffer {
+	void *map;      /* MMAP: the mapping, else NULL */
+	size_t length;  /* mapping or dma-buf length */
+	int dmabuf_fd;  /* DMABUF: our dup of the caller's fd, else -1 */
+};
+
+struct kms2v4l_device {
+	int fd;
+	char path[KMS2V4L_NAME_MAX];
+	struct kms2v4l_node_info info;
+	char err[256];
+	int events;            /* SOURCE_CHANGE subscribed */
+	int streaming;
+	enum kms2v4l_memory memory;
+	struct kms2v4l_slots slots;
+	struct kms2v4l_buffer buf[KMS2V4L_MAX_SLOTS];
+	struct kms2v4l_format fmt; /* as of the last G_FMT/S_FMT */
+	struct kms2v4l_rect whole;
+};
+
+static __thread char open_err[256];
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	int r;
+
+	do
+		r = ioctl(fd, req, arg);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+/* Records "<path>: <call>: <strerror>" (plus detail) and returns @err. */
+static int fail(struct kms2v4l_device *dev, int err, const char *call,
+		const char *detail_fmt, ...)
+{
+	char detail[128] = "";
+
+	if (detail_fmt) {
+		va_list ap;
+
+		va_start(ap, detail_fmt);
+		vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+		va_end(ap);
+	}
+	snprintf(dev->err, sizeof(dev->err), "%s: %s%s%s: %s", dev->path, call,
+		 detail[0] ? " " : "", detail, strerror(-err));
+	return err;
+}
+
+char *kms2v4l_fourcc_str(uint32_t fourcc, char buf[5])
+{
+	for (int i = 0; i < 4; i++) {
+		char c = (char)((fourcc >> (8 * i)) & 0xff);
+
+		buf[i] = (c >= 32 && c < 127) ? c : '?';
+	}
+	buf[4] = '\0';
+	return buf;
+}
+
+static void copy_str(char *dst, const void *src, size_t srclen)
+{
+	size_t n = strnlen(src, srclen);
+
+	if (n >= KMS2V4L_NAME_MAX)
+		n = KMS2V4L_NAME_MAX - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void read_sysfs_name(const char *node, char *out)
+{
+	char p[256];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(p, sizeof(p), "/sys/class/video4linux/%s/name", node);
+	f = fopen(p, "re");
+	if (!f)
+		return;
+	if (fgets(out, KMS2V4L_NAME_MAX, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+/* QUERYCAP into @info; returns 0 if the node is a streaming
+ * single-planar capture node, else -errno (-ENODEV if not a capture node). */
+static int query_node(int fd, struct kms2v4l_node_info *info)
+{
+	struct v4l2_capability cap;
+	uint32_t caps;
+	int r;
+
+	memset(&cap, 0, sizeof(cap));
+	r = xioctl(fd, VIDIOC_QUERYCAP, &cap);
+	if (r < 0)
+		return r;
+	caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps :
+							     cap.capabilities;
+	copy_str(info->driver, cap.driver, sizeof(cap.driver));
+	copy_str(info->card, cap.card, sizeof(cap.card));
+	copy_str(info->bus_info, cap.bus_info, sizeof(cap.bus_info));
+	info->device_caps = caps;
+	if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING))
+		return -ENODEV;
+	return 0;
+}
+
+static int node_number(const char *name)
+{
+	return atoi(name + strlen("video"));
+}
+
+static int cmp_nodes(const void *a, const void *b)
+{
+	const struct kms2v4l_node_info *x = a, *y = b;
+
+	return node_number(x->path + strlen("/dev/")) -
+	       node_number(y->path + strlen("/dev/"));
+}
+
+int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count)
+{
+	struct kms2v4l_node_info *out = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*list = NULL;
+	*count = 0;
+	d = opendir("/sys/class/video4linux");
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		struct kms2v4l_node_info info;
+		int fd;
+
+		if (strncmp(de->d_name, "video", 5) != 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		snprintf(info.path, sizeof(info.path), "/dev/%.50s", de->d_name);
+		fd = open(info.path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (query_node(fd, &info) < 0) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		read_sysfs_name(de->d_name, info.name);
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 8;
+			struct kms2v4l_node_info *t = realloc(out, ncap * sizeof(*t));
+
+			if (!t) {
+				free(out);
+				closedir(d);
+				return -ENOMEM;
+			}
+			out = t;
+			cap = ncap;
+		}
+		out[n++] = info;
+	}
+	closedir(d);
+	if (n)
+		qsort(out, n, sizeof(*out), cmp_nodes);
+	*list = out;
+	*count = n;
+	return 0;
+}
+
+const char *kms2v4l_open_error(void)
+{
+	return open_err;
+}
+
+int kms2v4l_open(const char *path, struct kms2v4l_device **out)
+{
+	struct v4l2_event_subscription sub;
+	struct kms2v4l_device *dev;
+	const char *base;
+	int input = 0, r;
+
+	*out = NULL;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev) {
+		snprintf(open_err, sizeof(open_err), "%s: calloc: %s", path,
+			 strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	snprintf(dev->path, sizeof(dev->path), "%s", path);
+	for (int i = 0; i < KMS2V4L_MAX_SLOTS; i++)
+		dev->buf[i].dmabuf_fd = -1;
+	dev->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (dev->fd < 0) {
+		r = -errno;
+		snprintf(open_err, sizeof(open_err), "%s: open: %s", path,
+			 strerror(-r));
+		free(dev);
+		return r;
+	}
+	r = query_node(dev->fd, &dev->info);
+	if (r < 0) {
+		if (r == -ENODEV)
+			snprintf(open_err, sizeof(open_err),
+				 "%s: VIDIOC_QUERYCAP: not a single-planar streaming capture node (device_caps 0x%08x)",
+				 path, dev->info.device_caps);
+		else
+			snprintf(open_err, sizeof(open_err),
+				 "%s: VIDIOC_QUERYCAP: %s", path, strerror(-r));
+		close(dev->fd);
+		free(dev);
+		return r;
+	}
+	snprintf(dev->info.path, sizeof(dev->info.path), "%s", path);
+	base = strrchr(path, '/');
+	read_sysfs_name(base ? base + 1 : path, dev->info.name);
+
+	/* SOURCE_CHANGE events carry the input number as id. */
+	memset(&sub, 0, sizeof(sub));
+	sub.type = V4L2_EVENT_SOURCE_CHANGE;
+	if (xioctl(dev->fd, VIDIOC_G_INPUT, &input) == 0)
+		sub.id = (uint32_t)input;
+	dev->events = xioctl(dev->fd, VIDIOC_SUBSCRIBE_EVENT, &sub) == 0;
+	kms2v4l_get_format(dev, &dev->fmt);
+	dev->err[0] = '\0';
+	*out = dev;
+	return 0;
+}
+
+void kms2v4l_close(struct kms2v4l_device *dev)
+{
+	if (!dev)
+		return;
+	kms2v4l_free_buffers(dev);
+	close(dev->fd);
+	free(dev);
+}
+
+const char *kms2v4l_error(const struct kms2v4l_device *dev)
+{
+	return dev->err;
+}
+
+const char *kms2v4l_path(const struct kms2v4l_device *dev)
+{
+	return dev->path;
+}
+
+void kms2v4l_info(const struct kms2v4l_device *dev,
+		  struct kms2v4l_node_info *info)
+{
+	*info = dev->info;
+}
+
+int kms2v4l_fd(const struct kms2v4l_device *dev)
+{
+	return dev->fd;
+}
+
+int kms2v4l_enum_formats(struct kms2v4l_device *dev, uint32_t *fourccs,
+			 size_t max)
+{
+	struct v4l2_fmtdesc d;
+	int n = 0, r;
+
+	for (;;) {
+		memset(&d, 0, sizeof(d));
+		d.index = n;
+		d.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+		r = xioctl(dev->fd, VIDIOC_ENUM_FMT, &d);
+		if (r == -EINVAL)
+			break;
+		if (r < 0)
+			return fail(dev, r, "VIDIOC_ENUM_FMT", "index %d", n);
+		if ((size_t)n < max)
+			fourccs[n] = d.pixelformat;
+		n++;
+	}
+	return n;
+}
+
+static void from_v4l2(struct kms2v4l_format *f, const struct v4l2_format *v)
+{
+	f->fourcc = v->fmt.pix.pixelformat;
+	f->width = v->fmt.pix.width;
+	f->height = v->fmt.pix.height;
+	f->stride = v->fmt.pix.bytesperline;
+	f->sizeimage = v->fmt.pix.sizeimage;
+}
+
+static void remember_format(struct kms2v4l_device *dev,
+			    const struct kms2v4l_format *f)
+{
+	dev->fmt = *f;
+	dev->whole.x = 0;
+	dev->whole.y = 0;
+	dev->whole.width = f->width;
+	dev->whole.height = f->height;
+}
+
+int kms2v4l_get_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt)
+{
+	struct v4l2_format v;
+	int r;
+
+	memset(&v, 0, sizeof(v));
+	v.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	r = xioctl(dev->fd, VIDIOC_G_FMT, &v);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_G_FMT", NULL);
+	from_v4l2(fmt, &v);
+	remember_format(dev, fmt);
+	return 0;
+}
+
+/*
+ * Inputs with DV timings (HDMI receivers, kms2v4l's CRTC nodes) change
+ * their size through timings: take the detected ones, as an HDMI
+ * application does after a source change.  Inputs without them answer
+ * ENOTTY/ENODATA/ENOLINK, which is not an error here.
+ */
+static int take_event(struct kms2v4l_device *dev);
+
+static int adopt_dv_timings(struct kms2v4l_device *dev)
+{
+	struct v4l2_dv_timings detected, current;
+	int r;
+
+	memset(&detected, 0, sizeof(detected));
+	if (xioctl(dev->fd, VIDIOC_QUERY_DV_TIMINGS, &detected) < 0)
+		return 0;
+	memset(&current, 0, sizeof(current));
+	if (xioctl(dev->fd, VIDIOC_G_DV_TIMINGS, &current) == 0 &&
+	    current.bt.width == detected.bt.width &&
+	    current.bt.height == detected.bt.height &&
+	    current.bt.interlaced == detected.bt.interlaced &&
+	    current.bt.pixelclock == detected.bt.pixelclock)
+		return 0;
+	r = xioctl(dev->fd, VIDIOC_S_DV_TIMINGS, &detected);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_S_DV_TIMINGS", "%ux%u",
+			    detected.bt.width, detected.bt.height);
+	/* Drivers may report our own S_DV_TIMINGS as a source change: it
+	 * is handled by now. */
+	take_event(dev);
+	return 0;
+}
+
+int kms2v4l_set_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt)
+{
+	struct v4l2_format v;
+	char fc[5];
+	int r;
+
+	if (!fmt->width && !fmt->height) {
+		r = adopt_dv_timings(dev);
+		if (r < 0)
+			return r;
+	}
+	memset(&v, 0, sizeof(v));
+	v.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	r = xioctl(dev->fd, VIDIOC_G_FMT, &v);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_G_FMT", NULL);
+	if (fmt->fourcc)
+		v.fmt.pix.pixelformat = fmt->fourcc;
+	if (fmt->width)
+		v.fmt.pix.width = fmt->width;
+	if (fmt->height)
+		v.fmt.pix.height = fmt->height;
+	v.fmt.pix.bytesperline = 0;
+	v.fmt.pix.sizeimage = 0;
+	v.fmt.pix.field = V4L2_FIELD_NONE;
+	r = xioctl(dev->fd, VIDIOC_S_FMT, &v);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_S_FMT", "%s %ux%u",
+			    kms2v4l_fourcc_str(v.fmt.pix.pixelformat, fc),
+			    v.fmt.pix.width, v.fmt.pix.height);
+	from_v4l2(fmt, &v);
+	remember_format(dev, fmt);
+	return 0;
+}
+
+int kms2v4l_get_frame_rate(struct kms2v4l_device *dev, uint32_t *num,
+			   uint32_t *den)
+{
+	struct v4l2_streamparm parm;
+	int r;
+
+	memset(&parm, 0, sizeof(parm));
+	parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	r = xioctl(dev->fd, VIDIOC_G_PARM, &parm);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_G_PARM", NULL);
+	if (!parm.parm.capture.timeperframe.numerator ||
+	    !parm.parm.capture.timeperframe.denominator)
+		return fail(dev, -ENOTTY, "VIDIOC_G_PARM", "(no timeperframe)");
+	*num = parm.parm.capture.timeperframe.denominator;
+	*den = parm.parm.capture.timeperframe.numerator;
+	return 0;
+}
+
+static void release_buffers(struct kms2v4l_device *dev)
+{
+	for (unsigned int i = 0; i < KMS2V4L_MAX_SLOTS; i++) {
+		struct kms2v4l_buffer *b = &dev->buf[i];
+
+		if (b->map)
+			munmap(b->map, b->length);
+		if (b->dmabuf_fd >= 0)
+			close(b->dmabuf_fd);
+		b->map = NULL;
+		b->length = 0;
+		b->dmabuf_fd = -1;
+	}
+	kms2v4l_slots_init(&dev->slots, 0);
+}
+
+int kms2v4l_request_buffers(struct kms2v4l_device *dev,
+			    enum kms2v4l_memory memory, unsigned int count)
+{
+	struct v4l2_requestbuffers req;
+	int r;
+
+	if (dev->slots.count)
+		return fail(dev, -EBUSY, "VIDIOC_REQBUFS",
+			    "(buffers already allocated)");
+	if (count > KMS2V4L_MAX_SLOTS)
+		count = KMS2V4L_MAX_SLOTS;
+	memset(&req, 0, sizeof(req));
+	req.count = count;
+	req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	req.memory = memory;
+	r = xioctl(dev->fd, VIDIOC_REQBUFS, &req);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_REQBUFS", "count %u %s", count,
+			    memory == KMS2V4L_MEMORY_MMAP ? "MMAP" : "DMABUF");
+	if (req.count == 0)
+		return fail(dev, -ENOMEM, "VIDIOC_REQBUFS", "(0 buffers)");
+	dev->memory = memory;
+	kms2v4l_slots_init(&dev->slots, req.count);
+	if (memory != KMS2V4L_MEMORY_MMAP)
+		return (int)dev->slots.count;
+
+	for (unsigned int i = 0; i < dev->slots.count; i++) {
+		struct v4l2_buffer b;
+		void *p;
+
+		memset(&b, 0, sizeof(b));
+		b.index = i;
+		b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+		b.memory = V4L2_MEMORY_MMAP;
+		r = xioctl(dev->fd, VIDIOC_QUERYBUF, &b);
+		if (r < 0) {
+			fail(dev, r, "VIDIOC_QUERYBUF", "index %u", i);
+			goto err_free;
+		}
+		p = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 dev->fd, b.m.offset);
+		if (p == MAP_FAILED) {
+			r = -errno;
+			fail(dev, r, "mmap", "buffer %u", i);
+			goto err_free;
+		}
+		dev->buf[i].map = p;
+		dev->buf[i].length = b.length;
+	}
+	return (int)dev->slots.count;
+
+err_free:
+	release_buffers(dev);
+	memset(&req, 0, sizeof(req));
+	req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	req.memory = memory;
+	xioctl(dev->fd, VIDIOC_REQBUFS, &req);
+	return r;
+}
+
+int kms2v4l_free_buffers(struct kms2v4l_device *dev)
+{
+	struct v4l2_requestbuffers req;
+	int r;
+
+	if (dev->streaming)
+		kms2v4l_stop(dev);
+	if (!dev->slots.count)
+		return 0;
+	release_buffers(dev);
+	memset(&req, 0, sizeof(req));
+	req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	req.memory = dev->memory;
+	r = xioctl(dev->fd, VIDIOC_REQBUFS, &req);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_REQBUFS", "count 0");
+	return 0;
+}
+
+unsigned int kms2v4l_buffer_count(const struct kms2v4l_device *dev)
+{
+	return dev->slots.count;
+}
+
+void *kms2v4l_buffer_data(const struct kms2v4l_device *dev, unsigned int index,
+			  size_t *size)
+{
+	if (index >= dev->slots.count)
+		return NULL;
+	if (size)
+		*size = dev->buf[index].length;
+	return dev->buf[index].map;
+}
+
+int kms2v4l_export(struct kms2v4l_device *dev, unsigned int index)
+{
+	struct v4l2_exportbuffer e;
+	int r;
+
+	if (index >= dev->slots.count || dev->memory != KMS2V4L_MEMORY_MMAP)
+		return fail(dev, -EINVAL, "VIDIOC_EXPBUF", "index %u", index);
+	memset(&e, 0, sizeof(e));
+	e.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	e.index = index;
+	e.flags = O_CLOEXEC | O_RDONLY;
+	r = xioctl(dev->fd, VIDIOC_EXPBUF, &e);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_EXPBUF", "index %u", index);
+	return e.fd;
+}
+
+int kms2v4l_import(struct kms2v4l_device *dev, unsigned int index, int fd,
+		   size_t length)
+{
+	int nfd;
+
+	if (index >= dev->slots.count || dev->memory != KMS2V4L_MEMORY_DMABUF ||
+	    dev->slots.state[index] == KMS2V4L_SLOT_QUEUED)
+		return fail(dev, -EINVAL, "import", "index %u", index);
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (nfd < 0)
+		return fail(dev, -errno, "import: dup", "fd %d", fd);
+	if (dev->buf[index].dmabuf_fd >= 0)
+		close(dev->buf[index].dmabuf_fd);
+	dev->buf[index].dmabuf_fd = nfd;
+	dev->buf[index].length = length;
+	return 0;
+}
+
+static int qbuf(struct kms2v4l_device *dev, unsigned int index)
+{
+	struct v4l2_buffer b;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	b.index = index;
+	b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	b.memory = dev->memory;
+	if (dev->memory == KMS2V4L_MEMORY_DMABUF) {
+		if (dev->buf[index].dmabuf_fd < 0)
+			return fail(dev, -EINVAL, "VIDIOC_QBUF",
+				    "index %u (no dma-buf imported)", index);
+		b.m.fd = dev->buf[index].dmabuf_fd;
+		b.length = (uint32_t)dev->buf[index].length;
+	}
+	r = xioctl(dev->fd, VIDIOC_QBUF, &b);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_QBUF", "index %u", index);
+	return 0;
+}
+
+int kms2v4l_queue(struct kms2v4l_device *dev, unsigned int index)
+{
+	int r;
+
+	if (index >= dev->slots.count ||
+	    dev->slots.state[index] != KMS2V4L_SLOT_HELD)
+		return fail(dev, -EINVAL, "VIDIOC_QBUF",
+			    "index %u (not held by the caller)", index);
+	if (!dev->streaming) {
+		/* Queued again at the next kms2v4l_start(). */
+		dev->slots.state[index] = KMS2V4L_SLOT_IDLE;
+		return 0;
+	}
+	r = qbuf(dev, index);
+	if (r < 0)
+		return r;
+	return kms2v4l_slots_queue(&dev->slots, index);
+}
+
+int kms2v4l_start(struct kms2v4l_device *dev)
+{
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	int r;
+
+	if (dev->streaming)
+		return 0;
+	if (!dev->slots.count)
+		return fail(dev, -EINVAL, "VIDIOC_STREAMON", "(no buffers)");
+	for (unsigned int i = 0; i < dev->slots.count; i++) {
+		if (dev->slots.state[i] != KMS2V4L_SLOT_IDLE)
+			continue;
+		r = qbuf(dev, i);
+		if (r < 0)
+			goto err;
+		kms2v4l_slots_queue(&dev->slots, i);
+	}
+	r = xioctl(dev->fd, VIDIOC_STREAMON, &type);
+	if (r < 0) {
+		fail(dev, r, "VIDIOC_STREAMON", NULL);
+		goto err;
+	}
+	dev->streaming = 1;
+	return 0;
+err:
+	/* STREAMOFF also takes back buffers queued so far. */
+	xioctl(dev->fd, VIDIOC_STREAMOFF, &type);
+	kms2v4l_slots_streamoff(&dev->slots);
+	return r;
+}
+
+int kms2v4l_stop(struct kms2v4l_device *dev)
+{
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	int r;
+
+	if (!dev->streaming)
+		return 0;
+	r = xioctl(dev->fd, VIDIOC_STREAMOFF, &type);
+	dev->streaming = 0;
+	kms2v4l_slots_streamoff(&dev->slots);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_STREAMOFF", NULL);
+	return 0;
+}
+
+static int take_event(struct kms2v4l_device *dev)
+{
+	struct v4l2_event ev;
+	int changed = 0, r;
+
+	if (!dev->events)
+		return 0;
+	for (;;) {
+		memset(&ev, 0, sizeof(ev));
+		r = xioctl(dev->fd, VIDIOC_DQEVENT, &ev);
+		if (r == -ENOENT)
+			break;
+		if (r < 0)
+			return fail(dev, r, "VIDIOC_DQEVENT", NULL);
+		if (ev.type == V4L2_EVENT_SOURCE_CHANGE &&
+		    (ev.u.src_change.changes & V4L2_EVENT_SRC_CH_RESOLUTION))
+			changed = 1;
+		if (!ev.pending)
+			break;
+	}
+	return changed ? KMS2V4L_SOURCE_CHANGED : 0;
+}
+
+int kms2v4l_dequeue(struct kms2v4l_device *dev, struct kms2v4l_frame *frame)
+{
+	struct v4l2_buffer b;
+	int r;
+
+	r = take_event(dev);
+	if (r)
+		return r;
+	if (!dev->streaming)
+		return -EAGAIN;
+	memset(&b, 0, sizeof(b));
+	b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	b.memory = dev->memory;
+	r = xioctl(dev->fd, VIDIOC_DQBUF, &b);
+	if (r == -EAGAIN)
+		return r;
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_DQBUF", NULL);
+	r = kms2v4l_slots_dequeue(&dev->slots, b.index);
+	if (r < 0)
+		return fail(dev, r, "VIDIOC_DQBUF", "returned unqueued index %u",
+			    b.index);
+	if (b.flags & V4L2_BUF_FLAG_ERROR) {
+		kms2v4l_queue(dev, b.index);
+		return fail(dev, -EPIPE, "VIDIOC_DQBUF",
+			    "index %u sequence %u flagged V4L2_BUF_FLAG_ERROR",
+			    b.index, b.sequence);
+	}
+	memset(frame, 0, sizeof(*frame));
+	frame->index = b.index;
+	frame->data = dev->buf[b.index].map;
+	frame->bytesused = b.bytesused;
+	frame->sequence = b.sequence;
+	frame->timestamp_ns = (uint64_t)b.timestamp.tv_sec * 1000000000ull +
+			      (uint64_t)b.timestamp.tv_usec * 1000ull;
+	frame->flags = b.flags;
+	frame->dmabuf_fd = dev->buf[b.index].dmabuf_fd;
+	frame->damage = &dev->whole;
+	frame->n_damage = 1;
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int kms2v4l_wait_frame(struct kms2v4l_device *dev, int timeout_ms,
+		       struct kms2v4l_frame *frame)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		struct pollfd p = { .fd = dev->fd, .events = POLLIN | POLLPRI };
+		int left = -1, r;
+
+		r = kms2v4l_dequeue(dev, frame);
+		if (r != -EAGAIN)
+			return r;
+		if (timeout_ms >= 0) {
+			int64_t l = deadline - now_ms();
+
+			if (l <= 0)
+				return fail(dev, -ETIMEDOUT, "poll",
+					    "(no frame within %d ms)",
+					    timeout_ms);
+			left = (int)l;
+		}
+		r = poll(&p, 1, left);
+		if (r < 0 && errno != EINTR)
+			return fail(dev, -errno, "poll", NULL);
+		if (r > 0 && (p.revents & POLLERR) && !(p.revents & POLLPRI))
+			return fail(dev, -EIO, "poll", "(POLLERR: not streaming?)");
+	}
+}

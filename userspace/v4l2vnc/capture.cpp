@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "capture.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace v4l2vnc {
+
+std::string fourcc_name(uint32_t fourcc)
+{
+	char b[5];
+	return kms2v4l_fourcc_str(fourcc, b);
+}
+
+Capture::~Capture()
+{
+	dmabufs_.clear();
+	kms2v4l_close(dev_);
+}
+
+std::unique_ptr<Capture> Capture::open(const std::string &path, std::string &error)
+{
+	auto c = std::unique_ptr<Capture>(new Capture);
+	int r = kms2v4l_open(path.c_str(), &c->dev_);
+	if (r < 0) {
+		error = kms2v4l_open_error();
+		return nullptr;
+	}
+	c->path_ = path;
+	return c;
+}
+
+std::string Capture::error() const
+{
+	return own_error_.empty() ? kms2v4l_error(dev_) : own_error_;
+}
+
+int Capture::configure(uint32_t fourcc, unsigned width, unsigned height,
+		       unsigned buffers, bool want_export)
+{
+	own_error_.clear();
+	if (!fourcc) {
+		uint32_t offered[64];
+		int n = kms2v4l_enum_formats(dev_, offered, 64);
+		if (n < 0)
+			return n;
+		for (uint32_t want : preferred_formats()) {
+			for (int i = 0; i < n && i < 64; i++)
+				if (offered[i] == want) {
+					fourcc = want;
+					break;
+				}
+			if (fourcc)
+				break;
+		}
+		if (!fourcc) {
+			std::string list;
+			for (int i = 0; i < n && i < 64; i++)
+				list += " " + fourcc_name(offered[i]);
+			own_error_ = path_ + ": no format v4l2vnc can convert among:" + list;
+			return -EINVAL;
+		}
+	} else if (!format_info(fourcc)) {
+		own_error_ = path_ + ": v4l2vnc cannot convert format " + fourcc_name(fourcc);
+		return -EINVAL;
+	}
+	kms2v4l_format f{};
+	f.fourcc = fourcc;
+	f.width = width;
+	f.height = height;
+	int r = kms2v4l_set_format(dev_, &f);
+	if (r < 0)
+		return r;
+	if (f.fourcc != fourcc) {
+		own_error_ = path_ + ": VIDIOC_S_FMT: driver chose " + fourcc_name(f.fourcc) +
+			     " instead of " + fourcc_name(fourcc);
+		return -EINVAL;
+	}
+	info_ = format_info(f.fourcc);
+	fmt_ = f;
+	r = kms2v4l_request_buffers(dev_, KMS2V4L_MEMORY_MMAP, buffers);
+	if (r < 0)
+		return r;
+	dmabufs_.clear();
+	exported_ = false;
+	if (want_export) {
+		exported_ = true;
+		for (unsigned i = 0; i < buffer_count(); i++) {
+			int fd = kms2v4l_export(dev_, i);
+			if (fd < 0) {
+				exported_ = false;
+				dmabufs_.clear();
+				break;
+			}
+			dmabufs_.emplace_back(fd);
+		}
+	}
+	return 0;
+}
+
+void Capture::release()
+{
+	dmabufs_.clear();
+	exported_ = false;
+	kms2v4l_free_buffers(dev_);
+}
+
+int Capture::start()
+{
+	return kms2v4l_start(dev_);
+}
+
+int Capture::stop()
+{
+	return kms2v4l_stop(dev_);
+}
+
+int Capture::queue(unsigned index)
+{
+	return kms2v4l_queue(dev_, index);
+}
+
+int Capture::dmabuf(unsigned index) const
+{
+	if (!exported_ || index >= dmabufs_.size())
+		return -ENODEV;
+	int fd = fcntl(dmabufs_[index].get(), F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+void Capture::frame_rate(uint32_t &num, uint32_t &den)
+{
+	if (kms2v4l_get_frame_rate(dev_, &num, &den) < 0) {
+		num = 0;
+		den = 1;
+	}
+}
+
+} // namespace v4l2vnc

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// VNC keysym -> Linux evdev key code, through an xkbcommon keymap.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace v4l2vnc {
+
+class Keymap {
+public:
+	// Compiles the keymap (rules evdev, model pc105) for @layout/@variant.
+	// Returns nullptr and sets @error when xkbcommon cannot.
+	static std::unique_ptr<Keymap> create(const std::string &layout,
+					      const std::string &variant,
+					      std::string &error);
+
+	// The evdev code (KEY_*) that produces @keysym; a keysym found at
+	// several keys maps to the one with the lowest shift level, then the
+	// lowest code.  Modifier keysyms map to their own keys.
+	std::optional<unsigned> evdev_code(uint32_t keysym) const;
+	size_t size() const { return map_.size(); }
+
+private:
+	std::unordered_map<uint32_t, unsigned> map_;
+};
+
+} // namespace v4l2vnc

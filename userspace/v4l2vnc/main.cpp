@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// v4l2vnc: serve a V4L2 capture device over VNC and/or into GStreamer.
+// One epoll loop owns the V4L2 fd, a signalfd, libvncserver's sockets
+// and GStreamer's bus and buffer-release pipe.
+#include "capture.h"
+#include "damage.h"
+#include "gst_sink.h"
+#include "input.h"
+#include "keymap.h"
+#include "options.h"
+#include "unique_fd.h"
+#include "vnc_server.h"
+
+#include <kms2v4l/kms2v4l.h>
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+
+namespace v4l2vnc {
+namespace {
+
+enum Source : uint32_t { kV4l2 = 1, kSignal, kVnc, kGstBus, kGstRelease };
+
+uint64_t tag(Source s, int fd)
+{
+	return (uint64_t(s) << 32) | uint32_t(fd);
+}
+
+struct Stats {
+	uint64_t frames = 0, frames_changed = 0, tiles_changed = 0, resizes = 0;
+	uint64_t frame_errors = 0, keys_unmapped = 0;
+};
+
+class App {
+public:
+	explicit App(Options o) : opt_(std::move(o)) {}
+	int run();
+
+private:
+	int setup();
+	bool configure_capture();
+	void on_v4l2();
+	void on_frame(const kms2v4l_frame &f);
+	void on_source_change();
+	void on_signal();
+	void on_gst_release();
+	void release_hold(unsigned index);
+	void sync_vnc_fds();
+	void print_stats(const char *why);
+	bool watch(Source s, int fd, uint32_t events);
+	void log(const std::string &msg) const { std::fprintf(stderr, "v4l2vnc: %s\n", msg.c_str()); }
+
+	Options opt_;
+	std::unique_ptr<Capture> cap_;
+	std::unique_ptr<VncServer> vnc_;
+	std::unique_ptr<GstSink> gst_;
+	std::unique_ptr<Keymap> keymap_;
+	std::unique_ptr<UinputDevice> input_;
+	TileDamage tiles_;
+	UniqueFd epoll_, sigfd_;
+	std::set<int> vnc_fds_;
+	std::vector<unsigned> holds_; // GStreamer references per V4L2 buffer
+	uint32_t generation_ = 0;
+	bool running_ = true;
+	int exit_code_ = 0;
+	Stats stats_;
+};
+
+bool App::watch(Source s, int fd, uint32_t events)
+{
+	epoll_event ev{};
+	ev.events = events;
+	ev.data.u64 = tag(s, fd);
+	if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log(std::string("epoll_ctl ADD: ") + std::strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+bool App::configure_capture()
+{
+	int r = cap_->configure(opt_.fourcc, opt_.width, opt_.height, opt_.buffers,
+				gst_ && !opt_.gst_copy);
+	if (r < 0) {
+		log(cap_->error());
+		return false;
+	}
+	const auto &f = cap_->format();
+	holds_.assign(cap_->buffer_count(), 0);
+	generation_ = (generation_ + 1) & 0xffffff;
+	tiles_.reset(f.width, f.height, cap_->info().bytes_per_pixel);
+	if (opt_.verbose || stats_.resizes == 0)
+		log(cap_->path() + ": " + fourcc_name(f.fourcc) + " " + std::to_string(f.width) +
+		    "x" + std::to_string(f.height) + " stride " + std::to_string(f.stride) +
+		    ", " + std::to_string(cap_->buffer_count()) + " buffers" +
+		    (gst_ ? (cap_->exported() ? ", dma-buf to GStreamer"
+					      : ", copies to GStreamer")
+			  : ""));
+	return true;
+}
+
+int App::setup()
+{
+	// Signals wait in the signalfd from the start, also during set-up
+	// (GStreamer's first start can take seconds).
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (int s : {SIGINT, SIGTERM, SIGUSR1})
+		sigaddset(&mask, s);
+	sigprocmask(SIG_BLOCK, &mask, nullptr);
+	signal(SIGPIPE, SIG_IGN);
+
+	std::string err;
+	std::string path = opt_.device;
+	if (path.empty()) {
+		kms2v4l_node_info *nodes;
+		size_t n;
+		if (kms2v4l_enumerate(&nodes, &n) < 0 || n == 0) {
+			log("no V4L2 capture device found in /sys/class/video4linux (use --device)");
+			return 1;
+		}
+		path = nodes[0].path;
+		free(nodes);
+	}
+	cap_ = Capture::open(path, err);
+	if (!cap_) {
+		log(err);
+		return 1;
+	}
+	if (!opt_.gst.empty()) {
+		gst_ = GstSink::create(opt_.gst, err);
+		if (!gst_) {
+			log("--gst: " + err);
+			return 1;
+		}
+	}
+	if (!configure_capture())
+		return 1;
+	const auto &f = cap_->format();
+	if (gst_) {
+		uint32_t num, den;
+		cap_->frame_rate(num, den);
+		gst_->set_format(cap_->info(), f.width, f.height, f.stride, num, den);
+	}
+	if (opt_.vnc) {
+		VncConfig vc;
+		vc.listen = opt_.listen;
+		vc.port = opt_.port;
+		vc.web_port = opt_.web_port;
+		vc.web_dir = opt_.web_dir;
+		vc.name = opt_.desktop_name;
+		vc.verbose = opt_.verbose;
+		if (!opt_.password_file.empty()) {
+			std::ifstream in(opt_.password_file);
+			if (!in || !std::getline(in, vc.password) || vc.password.empty()) {
+				log("--password-file " + opt_.password_file +
+				    ": cannot read a password from its first line");
+				return 1;
+			}
+		}
+		vnc_ = VncServer::create(vc, f.width, f.height, err);
+		if (!vnc_) {
+			log(err);
+			return 1;
+		}
+	}
+	if (opt_.input) {
+		keymap_ = Keymap::create(opt_.xkb_layout, opt_.xkb_variant, err);
+		if (!keymap_) {
+			log("--xkb-layout: " + err);
+			return 1;
+		}
+		input_ = UinputDevice::create(f.width, f.height, err);
+		if (!input_) {
+			log("--input: " + err);
+			return 1;
+		}
+		log("input device " + input_->devnode());
+		vnc_->on_pointer = [this](int mask, int x, int y) {
+			if (!input_)
+				return;
+			x = std::clamp(x, 0, int(vnc_->width()) - 1);
+			y = std::clamp(y, 0, int(vnc_->height()) - 1);
+			if (int r = input_->pointer(mask, x, y); r < 0)
+				log("uinput pointer: " + std::string(std::strerror(-r)));
+		};
+		vnc_->on_key = [this](uint32_t keysym, bool down) {
+			if (!input_)
+				return;
+			int r = input_->key(*keymap_, keysym, down);
+			if (r == -ENOENT) {
+				stats_.keys_unmapped++;
+				if (opt_.verbose)
+					log("keysym 0x" + std::to_string(keysym) + " not in layout " +
+					    opt_.xkb_layout);
+			} else if (r < 0) {
+				log("uinput key: " + std::string(std::strerror(-r)));
+			}
+		};
+	}
+
+	epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
+	sigfd_.reset(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+	if (!epoll_.valid() || !sigfd_.valid()) {
+		log(std::string("epoll_create1/signalfd: ") + std::strerror(errno));
+		return 1;
+	}
+	if (!watch(kV4l2, cap_->fd(), EPOLLIN | EPOLLPRI) || !watch(kSignal, sigfd_.get(), EPOLLIN))
+		return 1;
+	if (gst_ && (!watch(kGstBus, gst_->bus_fd(), EPOLLIN) ||
+		     !watch(kGstRelease, gst_->release_fd(), EPOLLIN)))
+		return 1;
+	if (cap_->start() < 0) {
+		log(cap_->error());
+		return 1;
+	}
+	if (vnc_)
+		log("serving " + cap_->path() + " on " + opt_.listen + ":" + std::to_string(opt_.port) +
+		    (opt_.web_port ? ", noVNC on http://" + opt_.listen + ":" +
+					     std::to_string(opt_.web_port) + "/vnc.html?port=" +
+					     std::to_string(opt_.port)
+				   : ""));
+	if (gst_)
+		log("feeding " + cap_->path() + " to 'appsrc ! " + opt_.gst + "'");
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
+void App::sync_vnc_fds()
+{
+	if (!vnc_)
+		return;
+	std::vector<int> now = vnc_->fds();
+	std::set<int> want(now.begin(), now.end());
+	for (int fd : vnc_fds_)
+		if (!want.count(fd))
+			epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); // may be closed already
+	for (int fd : want) {
+		epoll_event ev{};
+		ev.events = EPOLLIN;
+		ev.data.u64 = tag(kVnc, fd);
+		// A closed socket left epoll by itself and its number may be a new
+		// socket now: MOD, and ADD when epoll does not know it.
+		if (epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
+			epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+	}
+	vnc_fds_ = std::move(want);
+}
+
+void App::release_hold(unsigned index)
+{
+	if (index < holds_.size() && holds_[index] > 0 && --holds_[index] == 0)
+		if (cap_->queue(index) < 0)
+			log(cap_->error());
+}
+
+void App::on_frame(const kms2v4l_frame &f)
+{
+	stats_.frames++;
+	const auto &fmt = cap_->format();
+	const auto *data = static_cast<const uint8_t *>(f.data);
+	if (vnc_) {
+		std::vector<Rect> areas;
+		for (size_t i = 0; i < f.n_damage; i++)
+			areas.push_back({f.damage[i].x, f.damage[i].y, f.damage[i].width,
+					 f.damage[i].height});
+		size_t changed = tiles_.update(data, fmt.stride, areas);
+		if (changed) {
+			stats_.frames_changed++;
+			stats_.tiles_changed += changed;
+			auto dirty = tiles_.dirty();
+			for (unsigned ty = 0; ty < tiles_.tiles_y(); ty++)
+				for (unsigned tx = 0; tx < tiles_.tiles_x(); tx++) {
+					if (!dirty[ty * tiles_.tiles_x() + tx])
+						continue;
+					Rect r = tiles_.tile_rect(tx, ty);
+					convert_rect(cap_->info().layout, data, fmt.stride,
+						     vnc_->framebuffer(), vnc_->width(), r.x, r.y,
+						     r.w, r.h);
+				}
+			vnc_->mark_modified(tiles_.rects());
+		}
+	}
+	if (gst_) {
+		unsigned held = 0;
+		for (unsigned h : holds_)
+			held += h != 0;
+		// Keep two buffers for the driver; a lagging pipeline loses frames.
+		if (gst_->lagging(1) || (cap_->exported() && held + 2 >= holds_.size())) {
+			gst_->count_drop();
+		} else if (cap_->exported()) {
+			int fd = cap_->dmabuf(f.index);
+			if (fd >= 0) {
+				holds_[f.index]++;
+				gst_->push_dmabuf(fd, fmt.sizeimage, (generation_ << 8) | f.index,
+						  f.timestamp_ns);
+			} else {
+				gst_->count_drop();
+			}
+		} else {
+			gst_->push_copy(data, f.bytesused, f.timestamp_ns);
+		}
+	}
+	if (holds_[f.index] == 0 && cap_->queue(f.index) < 0)
+		log(cap_->error());
+	if (opt_.frames && stats_.frames >= uint64_t(opt_.frames))
+		running_ = false;
+}
+
+void App::on_source_change()
+{
+	stats_.resizes++;
+	cap_->stop();
+	cap_->release(); // buffers GStreamer still holds are orphaned, not reused
+	opt_.width = opt_.height = 0; // take the new mode
+	opt_.fourcc = cap_->format().fourcc;
+	if (!configure_capture()) {
+		running_ = false;
+		exit_code_ = 1;
+		return;
+	}
+	const auto &f = cap_->format();
+	log(cap_->path() + ": source changed, now " + std::to_string(f.width) + "x" +
+	    std::to_string(f.height));
+	if (vnc_)
+		vnc_->resize(f.width, f.height);
+	if (gst_) {
+		uint32_t num, den;
+		cap_->frame_rate(num, den);
+		gst_->set_format(cap_->info(), f.width, f.height, f.stride, num, den);
+	}
+	if (input_) {
+		std::string err;
+		input_.reset();
+		input_ = UinputDevice::create(f.width, f.height, err);
+		if (!input_)
+			log("--input: " + err);
+	}
+	if (cap_->start() < 0) {
+		log(cap_->error());
+		running_ = false;
+		exit_code_ = 1;
+	}
+}
+
+void App::on_v4l2()
+{
+	for (int i = 0; i < 64 && running_; i++) {
+		kms2v4l_frame f;
+		int r = cap_->dequeue(f);
+		if (r == -EAGAIN)
+			return;
+		if (r == KMS2V4L_SOURCE_CHANGED) {
+			on_source_change();
+			continue;
+		}
+		if (r == -EPIPE) {
+			stats_.frame_errors++;
+			continue;
+		}
+		if (r < 0) {
+			log(cap_->error());
+			running_ = false;
+			exit_code_ = 1;
+			return;
+		}
+		on_frame(f);
+	}
+}
+
+void App::on_gst_release()
+{
+	uint32_t token;
+	while (gst_->read_release(token))
+		if ((token >> 8) == generation_)
+			release_hold(token & 0xff);
+}
+
+void App::on_signal()
+{
+	signalfd_siginfo si;
+	while (read(sigfd_.get(), &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			print_stats("SIGUSR1");
+		} else {
+			running_ = false;
+		}
+	}
+}
+
+void App::print_stats(const char *why)
+{
+	const auto &f = cap_->format();
+	std::string s = std::string("statistics (") + why + "): " + cap_->path() + " " +
+			fourcc_name(f.fourcc) + " " + std::to_string(f.width) + "x" +
+			std::to_string(f.height) + ": frames " + std::to_string(stats_.frames) +
+			", changed " + std::to_string(stats_.frames_changed) + ", tiles " +
+			std::to_string(stats_.tiles_changed) + ", resizes " +
+			std::to_string(stats_.resizes) + ", frame errors " +
+			std::to_string(stats_.frame_errors);
+	if (vnc_)
+		s += "; vnc: clients " + std::to_string(vnc_->clients()) + " now, " +
+		     std::to_string(vnc_->stats().clients_total) + " total, updates " +
+		     std::to_string(vnc_->stats().updates) + ", rects " +
+		     std::to_string(vnc_->stats().rects);
+	if (input_)
+		s += "; input: unmapped keysyms " + std::to_string(stats_.keys_unmapped);
+	if (gst_)
+		s += "; gst: pushed " + std::to_string(gst_->stats().pushed) + " (dma-buf " +
+		     std::to_string(gst_->stats().pushed_dmabuf) + "), dropped " +
+		     std::to_string(gst_->stats().dropped);
+	log(s);
+}
+
+int App::run()
+{
+	if (int r = setup(); r)
+		return r;
+	while (running_) {
+		sync_vnc_fds();
+		epoll_event ev[16];
+		int n = epoll_wait(epoll_.get(), ev, 16, -1);
+		if (n < 0 && errno != EINTR) {
+			log(std::string("epoll_wait: ") + std::strerror(errno));
+			exit_code_ = 1;
+			break;
+		}
+		for (int i = 0; i < n && running_; i++) {
+			switch (Source(ev[i].data.u64 >> 32)) {
+			case kV4l2:
+				on_v4l2();
+				break;
+			case kSignal:
+				on_signal();
+				break;
+			case kGstBus: {
+				std::string err;
+				if (!gst_->handle_bus(err)) {
+					log(err.empty() ? "--gst: pipeline ended" : "--gst: " + err);
+					running_ = false;
+					exit_code_ = err.empty() ? 0 : 1;
+				}
+				break;
+			}
+			case kGstRelease:
+				on_gst_release();
+				break;
+			case kVnc:
+				break; // served by process() below
+			}
+		}
+		if (vnc_)
+			vnc_->process();
+	}
+	sd_notify(0, "STOPPING=1");
+	if (gst_) {
+		std::string err;
+		if (!gst_->finish(10000, err)) {
+			log("--gst: " + err);
+			exit_code_ = 1;
+		}
+	}
+	print_stats("exit");
+	cap_->stop();
+	gst_.reset();
+	return exit_code_;
+}
+
+int list_nodes()
+{
+	kms2v4l_node_info *nodes;
+	size_t n;
+	int r = kms2v4l_enumerate(&nodes, &n);
+	if (r < 0) {
+		std::fprintf(stderr, "v4l2vnc: /sys/class/video4linux: %s\n", std::strerror(-r));
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		std::printf("%s\t%s\tdriver %s\tcard %s\tbus %s\n", nodes[i].path, nodes[i].name,
+			    nodes[i].driver, nodes[i].card, nodes[i].bus_info);
+	free(nodes);
+	return 0;
+}
+
+} // namespace
+} // namespace v4l2vnc
+
+int main(int argc, char **argv)
+{
+	using namespace v4l2vnc;
+	ParseResult p = parse_options(std::span<const char *const>(argv, size_t(argc)));
+	if (p.help) {
+		std::fputs(usage(argv[0]).c_str(), stdout);
+		return 0;
+	}
+	if (!p.options) {
+		std::fprintf(stderr, "v4l2vnc: %s\n", p.error.c_str());
+		return 2;
+	}
+	if (p.options->list)
+		return list_nodes();
+	App app(std::move(*p.options));
+	return app.run();
+}

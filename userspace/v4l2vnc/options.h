@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Command line of v4l2vnc.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace v4l2vnc {
+
+struct Options {
+	std::string device;             // empty: the first capture node found
+	uint32_t fourcc = 0;            // 0: best supported format of the node
+	unsigned width = 0, height = 0; // 0: keep the node's
+	unsigned buffers = 4;
+	bool vnc = true;
+	std::string listen = "127.0.0.1";
+	int port = 5900;
+	std::string password_file;
+	int web_port = 0; // 0: no noVNC web server
+	std::string web_dir = "/usr/share/novnc";
+	std::string desktop_name = "v4l2vnc";
+	bool input = false;
+	std::string xkb_layout = "us";
+	std::string xkb_variant;
+	std::string gst; // pipeline after "appsrc !", empty: none
+	bool gst_copy = false;
+	int frames = 0; // exit after this many frames (0: run until a signal)
+	bool verbose = false;
+	bool list = false; // --list: print the capture nodes and exit
+};
+
+struct ParseResult {
+	std::optional<Options> options; // set when the program should run
+	bool help = false;              // --help: print usage(), exit 0
+	std::string error;              // set on a bad command line
+};
+
+// Parses argv[1..]; "--opt VALUE" and "--opt=VALUE" are both accepted.
+ParseResult parse_options(std::span<const char *const> args);
+
+std::string usage(const char *argv0);
+
+// True for IPv4 addresses in 127.0.0.0/8.
+bool is_loopback(const std::string &addr);
+
+// "XR24" -> fourcc; nullopt unless exactly 4 characters.
+std::optional<uint32_t> parse_fourcc(const std::string &s);
+
+} // namespace v4l2vnc

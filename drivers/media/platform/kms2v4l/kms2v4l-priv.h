@@ -76,12 +76,12 @@ struct kms2v4l_source {
 	struct v4l2_ctrl *power_present;
 	struct v4l2_ctrl *sequence_base;
 
-	struct mutex lock;
+	struct mutex lock; /* see @lock above */
 	struct v4l2_dv_timings timings;
 	struct v4l2_pix_format fmt;
 	const struct kms2v4l_format *format;
 
-	spinlock_t qlock;
+	spinlock_t qlock; /* see @qlock above */
 	struct list_head buf_list;
 	const struct v4l2_pix_format *stream;
 	struct v4l2_pix_format stream_fmt;

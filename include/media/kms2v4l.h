@@ -28,9 +28,9 @@ struct kms2v4l_source;
  * @start: a client started streaming: compose every frame from now on
  *	and offer it with kms2v4l_frame_begin(). Called in process context
  *	with the node's lock held; may sleep.
- * @stop: streaming stopped: stop offering frames. When @stop returns,
- *	no kms2v4l_frame_begin() may be running or be called again before
- *	the next @start, and every begun frame must have been ended.
+ * @stop: streaming stopped: stop composing for capture. The core
+ *	refuses new frames from now on and itself waits for the end of a
+ *	frame already begun, so @stop need not wait for the composer.
  */
 struct kms2v4l_source_ops {
 	int (*start)(struct kms2v4l_source *src);

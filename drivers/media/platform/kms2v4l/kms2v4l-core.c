@@ -89,6 +89,7 @@ kms2v4l_source_register(const struct kms2v4l_source_info *info)
 	mutex_init(&src->lock);
 	spin_lock_init(&src->qlock);
 	INIT_LIST_HEAD(&src->buf_list);
+	init_waitqueue_head(&src->idle);
 	src->timings = kms2v4l_default_timings;
 	src->format = &kms2v4l_formats[0];
 	kms2v4l_fill_pix_format(&src->fmt, src->format, &src->timings);
@@ -273,6 +274,7 @@ int kms2v4l_frame_begin(struct kms2v4l_source *src, struct kms2v4l_frame *frame)
 		frame->height = src->stream->height;
 		frame->pitch = src->stream->bytesperline;
 		frame->cookie = buf;
+		src->in_flight++;
 	}
 	spin_unlock_irqrestore(&src->qlock, flags);
 	if (ret)
@@ -304,10 +306,11 @@ void kms2v4l_frame_end(struct kms2v4l_source *src, struct kms2v4l_frame *frame,
 {
 	struct kms2v4l_buffer *buf = frame->cookie;
 	unsigned long flags;
-	bool deliver, first = false;
+	bool deliver, first = false, idle;
 	u64 base = 0;
 
 	spin_lock_irqsave(&src->qlock, flags);
+	idle = !--src->in_flight;
 	deliver = !error && src->stream &&
 		  (!src->sequence_valid || sequence > src->last_sequence);
 	if (deliver) {
@@ -324,6 +327,8 @@ void kms2v4l_frame_end(struct kms2v4l_source *src, struct kms2v4l_frame *frame,
 	}
 	spin_unlock_irqrestore(&src->qlock, flags);
 	frame->cookie = NULL;
+	if (idle)
+		wake_up_all(&src->idle);
 	if (!deliver)
 		return;
 

@@ -8,6 +8,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <media/kms2v4l.h>
 #include <media/v4l2-ctrls.h>
 #include <media/v4l2-device.h>
@@ -55,7 +56,8 @@ struct kms2v4l_buffer {
  *	buffers are allocated, else the last S_DV_TIMINGS)
  * @fmt: the negotiated capture format
  * @format: the entry of @fmt.pixelformat
- * @qlock: protects @buf_list, @stream, @mode, @lit and @last_sequence;
+ * @qlock: protects @buf_list, @stream, @mode, @lit, @in_flight and the
+ *	sequence fields;
  *	taken with irqsave since drivers call in from any context
  * @buf_list: buffers queued by userspace, not yet handed to the driver
  * @stream: a snapshot of @fmt and @format while streaming, NULL when not
@@ -63,6 +65,8 @@ struct kms2v4l_buffer {
  * @stream_format: storage for @stream's format entry
  * @mode: the CRTC's current mode as DV timings
  * @lit: whether the CRTC is on (@mode valid)
+ * @in_flight: frames begun and not yet ended
+ * @idle: woken when @in_flight drops to 0
  * @first_sequence: vblank counter of the stream's first frame
  * @last_sequence: vblank counter of the last completed buffer
  * @sequence_valid: whether the two are set in this stream
@@ -88,6 +92,8 @@ struct kms2v4l_source {
 	const struct kms2v4l_format *stream_format;
 	struct v4l2_dv_timings mode;
 	bool lit;
+	unsigned int in_flight;
+	wait_queue_head_t idle;
 	u64 first_sequence;
 	u64 last_sequence;
 	bool sequence_valid;

@@ -363,6 +363,17 @@ void kms2v4l_vid_cap_return_all(struct kms2v4l_source *src,
 	}
 }
 
+static bool kms2v4l_vid_cap_idle(struct kms2v4l_source *src)
+{
+	unsigned long flags;
+	bool idle;
+
+	spin_lock_irqsave(&src->qlock, flags);
+	idle = !src->in_flight;
+	spin_unlock_irqrestore(&src->qlock, flags);
+	return idle;
+}
+
 static int kms2v4l_start_streaming(struct vb2_queue *vq, unsigned int count)
 {
 	struct kms2v4l_source *src = vb2_get_drv_priv(vq);
@@ -395,9 +406,10 @@ static void kms2v4l_stop_streaming(struct vb2_queue *vq)
 	src->stream = NULL;
 	spin_unlock_irqrestore(&src->qlock, flags);
 
-	/* After stop() no frame is in the driver's hands. */
 	if (src->info.ops)
 		src->info.ops->stop(src);
+	/* No new frame begins now; wait for the end of one being composed. */
+	wait_event(src->idle, kms2v4l_vid_cap_idle(src));
 	kms2v4l_vid_cap_return_all(src, VB2_BUF_STATE_ERROR);
 }
 

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# kms2v4l benchmark (not a test): run in the VM,
+#   scripts/vm-run --timeout 1200 -- tests/bench/kms2v4l-bench.sh [SECONDS]
+#
+# For each mode (640x480, which the guest sustains, and 1920x1080, which
+# it does not under emulation) and over equal spans, measures
+#   (a) vkms composing for CRC only (compositions counted with the
+#       workqueue tracepoint, since the CRC file back-fills lines),
+#   (b) kms2v4l capture to a client that dequeues and requeues,
+#   (c) a writeback loop, one atomic commit per frame, as a user of
+#       today's vkms must do,
+# and prints frames delivered, frames dropped (vblanks without a frame)
+# and guest CPU time per delivered frame (all CPUs, from /proc/stat),
+# then the ratios (b)/(a) and (b)/(c) of CPU per frame.
+set -euo pipefail
+. "$(dirname "$0")/../vm/lib.sh"
+
+SPAN=${1:-10}
+dev=$(kms2v4l_node) || fail "no kms2v4l node"
+trace=/sys/kernel/debug/tracing
+crc=/sys/kernel/debug/dri/0/crtc-0/crc
+
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+hz=$(getconf CLK_TCK)
+
+# measure NAME CMD...: run CMD for the span; CMD prints the frames it got.
+declare -A CPU FRAMES
+measure() {
+	local name=$1 t0 t1 frames
+	shift
+	t0=$(busy_ticks)
+	frames=$("$@")
+	t1=$(busy_ticks)
+	FRAMES[$name]=$frames
+	CPU[$name]=$(awk -v t=$((t1 - t0)) -v f="$frames" -v hz="$hz" \
+		'BEGIN { printf "%.2f", f ? t * 1000 / hz / f : 0 }')
+}
+
+crc_only() {
+	echo 0 >"$trace/tracing_on"
+	echo >"$trace/trace"
+	echo 1 >"$trace/events/workqueue/workqueue_execute_start/enable"
+	echo auto >"$crc/control"
+	echo 1 >"$trace/tracing_on"
+	timeout "$SPAN" cat "$crc/data" >/dev/null || true
+	echo 0 >"$trace/tracing_on"
+	echo 0 >"$trace/events/workqueue/workqueue_execute_start/enable"
+	grep -c 'vkms_composer_worker' "$trace/trace" || true
+}
+
+capture() {
+	timeout "$SPAN" v4l2-ctl -d "$dev" --stream-mmap=4 --stream-count=1000000 --verbose 2>&1 |
+		grep -c 'seq:' || true
+}
+
+wb_loop() {
+	"$TOOLS/kms-wb-loop" --mode "$1" --seconds "$SPAN" --check-every 0 |
+		sed -n 's/^frames \([0-9]*\) .*/\1/p'
+}
+
+printf '%-10s %-14s %8s %8s %14s\n' mode case frames dropped "CPU ms/frame"
+for mode in 640x480@60 1920x1080@60; do
+	scene_start --mode "$mode" gradient
+	measure a crc_only
+	measure b capture
+	scene_stop
+	measure c wb_loop "$mode"
+	vblanks=$((SPAN * 60))
+	for k in a b c; do
+		case $k in a) what="CRC only" ;; b) what="kms2v4l" ;; c) what="writeback" ;; esac
+		printf '%-10s %-14s %8s %8s %14s\n' "${mode%@*}" "($k) $what" "${FRAMES[$k]}" \
+			$((vblanks - FRAMES[$k])) "${CPU[$k]}"
+	done
+	awk -v a="${CPU[a]}" -v b="${CPU[b]}" -v c="${CPU[c]}" -v m="${mode%@*}" 'BEGIN {
+		printf "%-10s (b)/(a) = %.2f   (b)/(c) = %.2f   (CPU per delivered frame)\n",
+			m, a ? b / a : 0, c ? b / c : 0 }'
+done

@@ -151,15 +151,14 @@ static int dumb_map(int fd, struct kms_dumb *buf, int prot)
 	return 0;
 }
 
-int kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t format,
-		    struct kms_dumb *buf)
+int kms_dumb_alloc(int fd, uint32_t width, uint32_t height, uint32_t bpp,
+		   struct kms_dumb *buf)
 {
 	struct drm_mode_create_dumb create = {
 		.width = width,
 		.height = height,
-		.bpp = format == DRM_FORMAT_RGB565 ? 16 : 32,
+		.bpp = bpp,
 	};
-	uint32_t handles[4] = { 0 }, pitches[4] = { 0 }, offsets[4] = { 0 };
 	int ret;
 
 	memset(buf, 0, sizeof(*buf));
@@ -170,21 +169,29 @@ int kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t format,
 	buf->size = create.size;
 	buf->width = width;
 	buf->height = height;
+	ret = dumb_map(fd, buf, PROT_READ | PROT_WRITE);
+	if (ret)
+		kms_dumb_destroy(fd, buf);
+	return ret;
+}
+
+int kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t format,
+		    struct kms_dumb *buf)
+{
+	uint32_t handles[4] = { 0 }, pitches[4] = { 0 }, offsets[4] = { 0 };
+	int ret;
+
+	ret = kms_dumb_alloc(fd, width, height, format == DRM_FORMAT_RGB565 ? 16 : 32, buf);
+	if (ret)
+		return ret;
 	buf->format = format;
 	handles[0] = buf->handle;
 	pitches[0] = buf->pitch;
 	if (drmModeAddFB2(fd, width, height, format, handles, pitches, offsets,
 			  &buf->fb_id, 0)) {
 		ret = -errno;
-		goto destroy;
+		kms_dumb_destroy(fd, buf);
 	}
-	ret = dumb_map(fd, buf, PROT_READ | PROT_WRITE);
-	if (ret)
-		goto destroy;
-	return 0;
-
-destroy:
-	kms_dumb_destroy(fd, buf);
 	return ret;
 }
 

@@ -41,6 +41,10 @@ int kms_find_connector(int fd, uint32_t type, uint32_t *conn_id);
 int kms_find_plane(int fd, unsigned int pipe, uint64_t plane_type,
 		   uint32_t *plane_id);
 
+/* A mapped dumb buffer of @bpp bits per pixel, without a framebuffer. */
+int kms_dumb_alloc(int fd, uint32_t width, uint32_t height, uint32_t bpp,
+		   struct kms_dumb *buf);
+
 /* A mapped dumb buffer with a framebuffer of @format (32 or 16 bpp). */
 int kms_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t format,
 		    struct kms_dumb *buf);

@@ -35,6 +35,7 @@
  * Memory is vmalloc-backed vb2 (MMAP, USERPTR, DMABUF import, EXPBUF).
  */
 
+#include <linux/dma-fence.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <media/v4l2-dv-timings.h>
@@ -90,6 +91,8 @@ kms2v4l_source_register(const struct kms2v4l_source_info *info)
 	spin_lock_init(&src->qlock);
 	INIT_LIST_HEAD(&src->buf_list);
 	init_waitqueue_head(&src->idle);
+	spin_lock_init(&src->fence_lock);
+	src->fence_context = dma_fence_context_alloc(1);
 	src->timings = kms2v4l_default_timings;
 	src->format = &kms2v4l_formats[0];
 	kms2v4l_fill_pix_format(&src->fmt, src->format, &src->timings);
@@ -249,25 +252,41 @@ EXPORT_SYMBOL_GPL(kms2v4l_source_set_mode);
  * worker). Every successful call must be followed by
  * kms2v4l_frame_end().
  *
- * Return: 0 with @frame filled; -EAGAIN when no buffer is queued or the
+ * Buffers are taken oldest first, skipping imported dma-bufs that
+ * another device's fences still hold (see kms2v4l-fence.c); the frame's
+ * write fence is published on an imported buffer until
+ * kms2v4l_frame_end().
+ *
+ * Return: 0 with @frame filled; -EAGAIN when no buffer is free or the
  * stream's size is not the CRTC's (a dropped frame); -ENODEV when
  * nobody streams.
  */
 int kms2v4l_frame_begin(struct kms2v4l_source *src, struct kms2v4l_frame *frame)
 {
-	struct kms2v4l_buffer *buf;
+	struct kms2v4l_buffer *buf = NULL, *b;
 	unsigned long flags;
+	bool fenced = false;
 	int ret = 0;
 
 	spin_lock_irqsave(&src->qlock, flags);
 	if (!src->stream) {
 		ret = -ENODEV;
 	} else if (!src->lit || src->mode.bt.width != src->stream->width ||
-		   src->mode.bt.height != src->stream->height ||
-		   list_empty(&src->buf_list)) {
+		   src->mode.bt.height != src->stream->height) {
 		ret = -EAGAIN;
 	} else {
-		buf = list_first_entry(&src->buf_list, struct kms2v4l_buffer, list);
+		/* The oldest buffer no other device still holds. */
+		list_for_each_entry(b, &src->buf_list, list) {
+			if (kms2v4l_fence_buffer_ready(b)) {
+				buf = b;
+				break;
+			}
+			fenced = true;
+		}
+		if (!buf)
+			ret = -EAGAIN;
+	}
+	if (buf) {
 		list_del(&buf->list);
 		frame->drm_format = src->stream_format->drm_format;
 		frame->width = src->stream->width;
@@ -277,6 +296,10 @@ int kms2v4l_frame_begin(struct kms2v4l_source *src, struct kms2v4l_frame *frame)
 		src->in_flight++;
 	}
 	spin_unlock_irqrestore(&src->qlock, flags);
+	if (fenced && !buf)
+		dev_warn_ratelimited(&src->vdev.dev,
+				     "%s: every queued buffer is still fenced by another device: frame dropped\n",
+				     video_device_node_name(&src->vdev));
 	if (ret)
 		return ret;
 
@@ -285,6 +308,7 @@ int kms2v4l_frame_begin(struct kms2v4l_source *src, struct kms2v4l_frame *frame)
 		kms2v4l_frame_end(src, frame, 0, 0, true);
 		return -EFAULT;
 	}
+	kms2v4l_fence_begin(src, buf);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(kms2v4l_frame_begin);
@@ -309,6 +333,7 @@ void kms2v4l_frame_end(struct kms2v4l_source *src, struct kms2v4l_frame *frame,
 	bool deliver, first = false, idle;
 	u64 base = 0;
 
+	kms2v4l_fence_end(buf);
 	spin_lock_irqsave(&src->qlock, flags);
 	idle = !--src->in_flight;
 	deliver = !error && src->stream &&

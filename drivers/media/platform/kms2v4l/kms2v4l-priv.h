@@ -32,10 +32,13 @@ struct kms2v4l_format {
  * struct kms2v4l_buffer - a capture buffer
  * @vb: the vb2 buffer (first member)
  * @list: entry in &kms2v4l_source.buf_list
+ * @fence: write fence published on an imported dma-buf while a frame is
+ *	written into it, NULL otherwise
  */
 struct kms2v4l_buffer {
 	struct vb2_v4l2_buffer vb;
 	struct list_head list;
+	struct dma_fence *fence;
 };
 
 #define to_kms2v4l_buffer(b) container_of(b, struct kms2v4l_buffer, vb)
@@ -67,6 +70,9 @@ struct kms2v4l_buffer {
  * @lit: whether the CRTC is on (@mode valid)
  * @in_flight: frames begun and not yet ended
  * @idle: woken when @in_flight drops to 0
+ * @fence_lock: the spinlock of this source's write fences
+ * @fence_context: their dma_fence context
+ * @fence_seqno: the last seqno given to one
  * @first_sequence: vblank counter of the stream's first frame
  * @last_sequence: vblank counter of the last completed buffer
  * @sequence_valid: whether the two are set in this stream
@@ -93,6 +99,9 @@ struct kms2v4l_source {
 	struct v4l2_dv_timings mode;
 	bool lit;
 	unsigned int in_flight;
+	spinlock_t fence_lock; /* see @fence_lock above */
+	u64 fence_context;
+	atomic64_t fence_seqno;
 	wait_queue_head_t idle;
 	u64 first_sequence;
 	u64 last_sequence;
@@ -111,6 +120,11 @@ void kms2v4l_fill_pix_format(struct v4l2_pix_format *pix,
 
 /* kms2v4l-core.c */
 void kms2v4l_follow_mode(struct kms2v4l_source *src);
+
+/* kms2v4l-fence.c */
+bool kms2v4l_fence_buffer_ready(struct kms2v4l_buffer *buf);
+void kms2v4l_fence_begin(struct kms2v4l_source *src, struct kms2v4l_buffer *buf);
+void kms2v4l_fence_end(struct kms2v4l_buffer *buf);
 
 /* kms2v4l-vid-cap.c */
 int kms2v4l_vid_cap_init(struct kms2v4l_source *src);

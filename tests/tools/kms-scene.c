@@ -118,18 +118,8 @@ struct layer {
 
 static void set_plane(int fd, drmModeAtomicReq *req, struct layer *l, uint32_t crtc)
 {
-	int ret = 0;
+	int ret = kms_req_add_plane(fd, req, l->plane, crtc, &l->buf, l->x, l->y);
 
-	ret = ret ?: kms_req_add(fd, req, l->plane, P, "FB_ID", l->buf.fb_id);
-	ret = ret ?: kms_req_add(fd, req, l->plane, P, "CRTC_ID", crtc);
-	ret = ret ?: kms_req_add(fd, req, l->plane, P, "SRC_X", 0);
-	ret = ret ?: kms_req_add(fd, req, l->plane, P, "SRC_Y", 0);
-	ret = ret ?: kms_req_add(fd, req, l->plane, P, "SRC_W", (uint64_t)l->buf.width << 16);
-	ret = ret ?: kms_req_add(fd, req, l->plane, P, "SRC_H", (uint64_t)l->buf.height << 16);
-	ret = ret ?: kms_req_add(fd, req, l->plane, P, "CRTC_X", (uint64_t)l->x);
-	ret = ret ?: kms_req_add(fd, req, l->plane, P, "CRTC_Y", (uint64_t)l->y);
-	ret = ret ?: kms_req_add(fd, req, l->plane, P, "CRTC_W", l->buf.width);
-	ret = ret ?: kms_req_add(fd, req, l->plane, P, "CRTC_H", l->buf.height);
 	if (ret)
 		die("plane properties", ret);
 }
@@ -173,28 +163,6 @@ static void write_expected(const char *path, struct layer *layers, int n,
 	}
 	if (fclose(f))
 		die(path, errno);
-}
-
-static uint32_t mode_blob(int fd, uint32_t w, uint32_t h, uint32_t hz)
-{
-	drmModeModeInfo m = { 0 };
-	uint32_t id;
-
-	m.hdisplay = w;
-	m.hsync_start = w + 8;
-	m.hsync_end = w + 16;
-	m.htotal = w + 32;
-	m.vdisplay = h;
-	m.vsync_start = h + 2;
-	m.vsync_end = h + 4;
-	m.vtotal = h + 8;
-	m.clock = (uint32_t)((uint64_t)m.htotal * m.vtotal * hz / 1000);
-	m.vrefresh = hz;
-	m.type = DRM_MODE_TYPE_USERDEF;
-	snprintf(m.name, sizeof(m.name), "%ux%u", w, h);
-	if (drmModeCreatePropertyBlob(fd, &m, sizeof(m), &id))
-		die("mode blob", errno);
-	return id;
 }
 
 /* Wait for the flip-complete event; its sequence is the flip's vblank. */
@@ -319,7 +287,9 @@ int main(int argc, char **argv)
 		die(scene, EINVAL);
 	}
 
-	blob = mode_blob(fd, w, h, hz);
+	ret = kms_mode_blob(fd, w, h, hz, &blob);
+	if (ret)
+		die("mode blob", ret);
 	req = drmModeAtomicAlloc();
 	ret = kms_req_add(fd, req, conn, C, "CRTC_ID", crtc);
 	ret = ret ?: kms_req_add(fd, req, crtc, R, "MODE_ID", blob);

@@ -28,7 +28,6 @@
 #include "kmsutil.h"
 
 #define C DRM_MODE_OBJECT_CONNECTOR
-#define P DRM_MODE_OBJECT_PLANE
 #define R DRM_MODE_OBJECT_CRTC
 
 static void die(const char *what, int err)
@@ -50,7 +49,6 @@ int main(int argc, char **argv)
 	uint32_t w = 640, h = 480, hz = 60, frames = 0, every = 100, seconds = 0;
 	uint32_t wb, crtc, primary, blob, unsignalled = 0, mismatched = 0, done = 0;
 	struct kms_dumb src, out[2];
-	drmModeModeInfo m = { 0 };
 	drmModeAtomicReq *req;
 	drmModeResPtr res;
 	double start;
@@ -117,28 +115,14 @@ int main(int argc, char **argv)
 			((uint32_t *)((char *)src.map + y * src.pitch))[x] =
 				0xff000000u | (x * 255 / (w - 1)) << 16 | (y * 255 / (h - 1)) << 8 | 0x40;
 
-	m.hdisplay = w; m.hsync_start = w + 8; m.hsync_end = w + 16; m.htotal = w + 32;
-	m.vdisplay = h; m.vsync_start = h + 2; m.vsync_end = h + 4; m.vtotal = h + 8;
-	m.clock = (uint32_t)((uint64_t)m.htotal * m.vtotal * hz / 1000);
-	m.vrefresh = hz;
-	m.type = DRM_MODE_TYPE_USERDEF;
-	snprintf(m.name, sizeof(m.name), "%ux%u", w, h);
-	if (drmModeCreatePropertyBlob(fd, &m, sizeof(m), &blob))
-		die("mode blob", errno);
+	ret = kms_mode_blob(fd, w, h, hz, &blob);
+	if (ret)
+		die("mode blob", ret);
 
 	ret = kms_req_add(fd, req, wb, C, "CRTC_ID", crtc);
 	ret = ret ?: kms_req_add(fd, req, crtc, R, "MODE_ID", blob);
 	ret = ret ?: kms_req_add(fd, req, crtc, R, "ACTIVE", 1);
-	ret = ret ?: kms_req_add(fd, req, primary, P, "FB_ID", src.fb_id);
-	ret = ret ?: kms_req_add(fd, req, primary, P, "CRTC_ID", crtc);
-	ret = ret ?: kms_req_add(fd, req, primary, P, "SRC_X", 0);
-	ret = ret ?: kms_req_add(fd, req, primary, P, "SRC_Y", 0);
-	ret = ret ?: kms_req_add(fd, req, primary, P, "SRC_W", (uint64_t)w << 16);
-	ret = ret ?: kms_req_add(fd, req, primary, P, "SRC_H", (uint64_t)h << 16);
-	ret = ret ?: kms_req_add(fd, req, primary, P, "CRTC_X", 0);
-	ret = ret ?: kms_req_add(fd, req, primary, P, "CRTC_Y", 0);
-	ret = ret ?: kms_req_add(fd, req, primary, P, "CRTC_W", w);
-	ret = ret ?: kms_req_add(fd, req, primary, P, "CRTC_H", h);
+	ret = ret ?: kms_req_add_plane(fd, req, primary, crtc, &src, 0, 0);
 	if (ret)
 		die("modeset properties", ret);
 	if (drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL))

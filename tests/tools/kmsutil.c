@@ -233,6 +233,46 @@ int kms_fb_map(int fd, uint32_t fb_id, struct kms_dumb *buf)
 	return ret;
 }
 
+int kms_mode_blob(int fd, uint32_t width, uint32_t height, uint32_t hz,
+		  uint32_t *blob_id)
+{
+	drmModeModeInfo m = { 0 };
+
+	m.hdisplay = width;
+	m.hsync_start = width + 8;
+	m.hsync_end = width + 16;
+	m.htotal = width + 32;
+	m.vdisplay = height;
+	m.vsync_start = height + 2;
+	m.vsync_end = height + 4;
+	m.vtotal = height + 8;
+	m.clock = (uint32_t)((uint64_t)m.htotal * m.vtotal * hz / 1000);
+	m.vrefresh = hz;
+	m.type = DRM_MODE_TYPE_USERDEF;
+	snprintf(m.name, sizeof(m.name), "%ux%u", width, height);
+	return drmModeCreatePropertyBlob(fd, &m, sizeof(m), blob_id) ? -errno : 0;
+}
+
+int kms_req_add_plane(int fd, drmModeAtomicReq *req, uint32_t plane,
+		      uint32_t crtc, const struct kms_dumb *fb, int32_t x,
+		      int32_t y)
+{
+	const uint32_t P = DRM_MODE_OBJECT_PLANE;
+	int ret = 0;
+
+	ret = ret ?: kms_req_add(fd, req, plane, P, "FB_ID", fb->fb_id);
+	ret = ret ?: kms_req_add(fd, req, plane, P, "CRTC_ID", crtc);
+	ret = ret ?: kms_req_add(fd, req, plane, P, "SRC_X", 0);
+	ret = ret ?: kms_req_add(fd, req, plane, P, "SRC_Y", 0);
+	ret = ret ?: kms_req_add(fd, req, plane, P, "SRC_W", (uint64_t)fb->width << 16);
+	ret = ret ?: kms_req_add(fd, req, plane, P, "SRC_H", (uint64_t)fb->height << 16);
+	ret = ret ?: kms_req_add(fd, req, plane, P, "CRTC_X", (uint64_t)x);
+	ret = ret ?: kms_req_add(fd, req, plane, P, "CRTC_Y", (uint64_t)y);
+	ret = ret ?: kms_req_add(fd, req, plane, P, "CRTC_W", fb->width);
+	ret = ret ?: kms_req_add(fd, req, plane, P, "CRTC_H", fb->height);
+	return ret;
+}
+
 int kms_fence_wait(int fence, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fence, .events = POLLIN };

@@ -53,6 +53,16 @@ void kms_dumb_destroy(int fd, struct kms_dumb *buf);
 /* Map an existing framebuffer's first plane read-only (needs root). */
 int kms_fb_map(int fd, uint32_t fb_id, struct kms_dumb *buf);
 
+/* A property blob of a custom mode with these active sizes and refresh
+ * (small blanking), for MODE_ID. */
+int kms_mode_blob(int fd, uint32_t width, uint32_t height, uint32_t hz,
+		  uint32_t *blob_id);
+
+/* Show all of @fb unscaled on @plane of @crtc at (@x, @y). */
+int kms_req_add_plane(int fd, drmModeAtomicReq *req, uint32_t plane,
+		      uint32_t crtc, const struct kms_dumb *fb, int32_t x,
+		      int32_t y);
+
 /* Wait until sync_file @fence signals; -ETIMEDOUT after @timeout_ms. */
 int kms_fence_wait(int fence, int timeout_ms);
 

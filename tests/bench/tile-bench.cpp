@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Host benchmark (not a test): 1920x1080 XRGB frames through v4l2vnc's
 // tile compare + framebuffer update, for 0 %, 1 % and 100 % changed tiles.
-// Prints frames per second and the ratio to the 100 % case.
+// Prints frames per second (best of 5 runs, as the machine may be busy)
+// and the ratios to the 100 % case.
 #include "damage.h"
 #include "format.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -17,7 +19,7 @@ namespace {
 
 constexpr unsigned W = 1920, H = 1080, kStride = W * 4;
 
-double run(double fraction, int frames)
+double run_once(double fraction, int frames, bool print)
 {
 	std::vector<uint8_t> frame(size_t(kStride) * H);
 	std::vector<uint32_t> fb(size_t(W) * H);
@@ -52,9 +54,20 @@ double run(double fraction, int frames)
 		rects += tiles.rects().size();
 	}
 	double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-	std::printf("%5.1f %% changed (%4u of %u tiles): %8.1f fps, %.1f rects/frame\n",
-		    fraction * 100, nchange, ntiles, frames / s, double(rects) / frames);
+	if (print)
+		std::printf("%5.1f %% changed (%4u of %u tiles), %5.1f rects/frame: ",
+			    fraction * 100, nchange, ntiles, double(rects) / frames);
 	return frames / s;
+}
+
+double run(double fraction, int frames)
+{
+	double best = 0;
+	for (int i = 0; i < 5; i++)
+		best = std::max(best, run_once(fraction, frames, false));
+	run_once(fraction, 1, true); // the line's head, with rects per frame
+	std::printf("%8.1f fps (best of 5)\n", best);
+	return best;
 }
 
 } // namespace

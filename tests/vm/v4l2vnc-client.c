@@ -12,7 +12,7 @@
  *                                           key 'a', 'A' (with Shift), Return
  *   v4l2vnc-client cmp VNC.raw FRAME FOURCC W H STRIDE
  *                                           compares a snapshot with a V4L2
- *                                           frame (XR24 or RGBP), exit 0 if
+ *                                           frame (XR24, RGBP or YUYV), exit 0 if
  *                                           every pixel is equal and the
  *                                           frame is not flat
  *   v4l2vnc-client evread NAME COUNT SECS   print COUNT non-SYN events of
@@ -54,6 +54,15 @@ static rfbBool resize(rfbClient *c)
 	return c->frameBuffer && covered;
 }
 
+/* VNC authentication: the password comes from $V4L2VNC_PASSWORD. */
+static char *get_password(rfbClient *c)
+{
+	const char *pw = getenv("V4L2VNC_PASSWORD");
+
+	(void)c;
+	return strdup(pw ? pw : "");
+}
+
 static rfbClient *connect_to(const char *hostport)
 {
 	rfbClient *c = rfbGetClient(8, 3, 4);
@@ -74,6 +83,7 @@ static rfbClient *connect_to(const char *hostport)
 	c->MallocFrameBuffer = resize;
 	c->GotFrameBufferUpdate = got_update;
 	c->canHandleNewFBSize = TRUE;
+	c->GetPassword = get_password;
 	if (!rfbInitClient(c, NULL, NULL)) {
 		fprintf(stderr, "v4l2vnc-client: cannot connect to %s\n", hostport);
 		exit(1);
@@ -295,6 +305,19 @@ static unsigned ref_pixel(const unsigned char *row, int x, const char *fourcc)
 		g = (g * 255 + 31) / 63;
 		b = (b * 255 + 15) / 31;
 		return r << 16 | g << 8 | b;
+	}
+	if (!strcmp(fourcc, "YUYV")) {
+		/* The common integer form of BT.601 limited range. */
+		const unsigned char *p = row + 4 * (x / 2);
+		int c = (x & 1 ? p[2] : p[0]) - 16, d = p[1] - 128, e = p[3] - 128;
+		int r = (298 * c + 409 * e + 128) >> 8;
+		int g = (298 * c - 100 * d - 208 * e + 128) >> 8;
+		int b = (298 * c + 516 * d + 128) >> 8;
+
+		r = r < 0 ? 0 : r > 255 ? 255 : r;
+		g = g < 0 ? 0 : g > 255 ? 255 : g;
+		b = b < 0 ? 0 : b > 255 ? 255 : b;
+		return (unsigned)r << 16 | (unsigned)g << 8 | (unsigned)b;
 	}
 	fprintf(stderr, "v4l2vnc-client: cmp: unknown fourcc %s\n", fourcc);
 	exit(2);

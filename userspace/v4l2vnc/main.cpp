@@ -10,6 +10,7 @@
 #include "options.h"
 #include "unique_fd.h"
 #include "vnc_server.h"
+#include "web_server.h"
 
 #include <kms2v4l/kms2v4l.h>
 
@@ -28,7 +29,7 @@
 namespace v4l2vnc {
 namespace {
 
-enum Source : uint32_t { kV4l2 = 1, kSignal, kVnc, kGstBus, kGstRelease };
+enum Source : uint32_t { kV4l2 = 1, kSignal, kVnc, kGstBus, kGstRelease, kWeb };
 
 uint64_t tag(Source s, int fd)
 {
@@ -62,6 +63,7 @@ private:
 	Options opt_;
 	std::unique_ptr<Capture> cap_;
 	std::unique_ptr<VncServer> vnc_;
+	std::unique_ptr<WebServer> web_;
 	std::unique_ptr<GstSink> gst_;
 	std::unique_ptr<Keymap> keymap_;
 	std::unique_ptr<UinputDevice> input_;
@@ -156,8 +158,6 @@ int App::setup()
 		VncConfig vc;
 		vc.listen = opt_.listen;
 		vc.port = opt_.port;
-		vc.web_port = opt_.web_port;
-		vc.web_dir = opt_.web_dir;
 		vc.name = opt_.desktop_name;
 		vc.verbose = opt_.verbose;
 		if (!opt_.password_file.empty()) {
@@ -172,6 +172,13 @@ int App::setup()
 		if (!vnc_) {
 			log(err);
 			return 1;
+		}
+		if (opt_.web_port) {
+			web_ = WebServer::create(opt_.listen, opt_.web_port, opt_.web_dir, err);
+			if (!web_) {
+				log(err);
+				return 1;
+			}
 		}
 	}
 	if (opt_.input) {
@@ -216,6 +223,8 @@ int App::setup()
 		return 1;
 	}
 	if (!watch(kV4l2, cap_->fd(), EPOLLIN | EPOLLPRI) || !watch(kSignal, sigfd_.get(), EPOLLIN))
+		return 1;
+	if (web_ && !watch(kWeb, web_->fd(), EPOLLIN))
 		return 1;
 	if (gst_ && (!watch(kGstBus, gst_->bus_fd(), EPOLLIN) ||
 		     !watch(kGstRelease, gst_->release_fd(), EPOLLIN)))
@@ -413,6 +422,8 @@ void App::print_stats(const char *why)
 		     std::to_string(vnc_->stats().clients_total) + " total, updates " +
 		     std::to_string(vnc_->stats().updates) + ", rects " +
 		     std::to_string(vnc_->stats().rects);
+	if (web_)
+		s += "; web: requests " + std::to_string(web_->requests());
 	if (input_)
 		s += "; input: unmapped keysyms " + std::to_string(stats_.keys_unmapped);
 	if (gst_)
@@ -454,6 +465,9 @@ int App::run()
 			}
 			case kGstRelease:
 				on_gst_release();
+				break;
+			case kWeb:
+				web_->process();
 				break;
 			case kVnc:
 				break; // served by process() below

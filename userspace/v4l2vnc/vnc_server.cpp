@@ -105,7 +105,6 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 	s->port = cfg.port;
 	s->listenInterface = addr.s_addr;
 	s->ipv6port = 0; // IPv4 only: never an any-address IPv6 listener
-	s->http6Port = 0;
 	s->listen6Interface = const_cast<char *>("::1");
 	// No server-drawn cursor: viewers see exactly the captured frame (the
 	// display's own cursor plane is part of it) plus their local cursor.
@@ -120,21 +119,11 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 		s->authPasswdData = v->passwords_;
 		s->passwordCheck = rfbCheckPasswordByList;
 	}
-	if (cfg.web_port) {
-		v->web_dir_ = cfg.web_dir;
-		s->httpDir = v->web_dir_.data();
-		s->httpPort = cfg.web_port;
-	}
 	set_pixel_format(s);
 	rfbInitServer(s);
 	if (s->listenSock < 0) {
 		error = "cannot listen on " + cfg.listen + ":" + std::to_string(cfg.port) +
 			" (port in use?)";
-		return nullptr;
-	}
-	if (cfg.web_port && s->httpListenSock < 0) {
-		error = "cannot listen for HTTP on " + cfg.listen + ":" +
-			std::to_string(cfg.web_port);
 		return nullptr;
 	}
 	return v;

@@ -20,8 +20,6 @@ struct VncConfig {
 	std::string listen = "127.0.0.1";
 	int port = 5900;
 	std::string password; // empty: no authentication
-	int web_port = 0;
-	std::string web_dir;
 	std::string name = "v4l2vnc";
 	bool verbose = false;
 };
@@ -61,7 +59,7 @@ private:
 	_rfbScreenInfo *screen_ = nullptr;
 	std::unique_ptr<uint32_t[]> fb_;
 	unsigned width_ = 0, height_ = 0;
-	std::string password_, web_dir_, name_;
+	std::string password_, name_;
 	char *passwords_[2] = {nullptr, nullptr};
 	bool verbose_ = false;
 	unsigned clients_ = 0;

@@ -51,7 +51,7 @@ crc_only() {
 }
 
 capture() {
-	timeout "$SPAN" v4l2-ctl -d "$dev" --stream-mmap=4 --stream-count=1000000 --verbose 2>&1 |
+	timeout "$SPAN" v4l2-ctl -d "$dev" -v pixelformat=XR24 --stream-mmap=4 --stream-count=1000000 --verbose 2>&1 |
 		grep -c 'seq:' || true
 }
 

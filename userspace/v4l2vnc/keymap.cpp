@@ -42,17 +42,24 @@ std::unique_ptr<Keymap> Keymap::create(const std::string &layout,
 	auto map = std::unique_ptr<Keymap>(new Keymap);
 	const xkb_keycode_t min = xkb_keymap_min_keycode(km.get());
 	const xkb_keycode_t max = xkb_keymap_max_keycode(km.get());
-	// Level by level so that a keysym's unshifted key wins.
-	for (xkb_level_index_t level = 0; level < 4; level++) {
-		for (xkb_keycode_t kc = min; kc <= max; kc++) {
-			if (kc < kEvdevOffset)
-				continue;
-			if (level >= xkb_keymap_num_levels_for_key(km.get(), kc, 0))
-				continue;
-			const xkb_keysym_t *syms;
-			int n = xkb_keymap_key_get_syms_by_level(km.get(), kc, 0, level, &syms);
-			for (int i = 0; i < n; i++)
-				map->map_.emplace(syms[i], kc - kEvdevOffset);
+	// Keys below 0x100 first, level by level, so that a keysym's classic
+	// key wins at its lowest shift level ('$' is Shift+4, not the
+	// KEY_DOLLAR that evdev rules also give it); only then the extended
+	// codes.  X11 clients never see keycodes above 255.
+	for (const bool classic : {true, false}) {
+		for (xkb_level_index_t level = 0; level < 4; level++) {
+			for (xkb_keycode_t kc = min; kc <= max; kc++) {
+				if (kc < kEvdevOffset ||
+				    (kc - kEvdevOffset < Keymap::kClassicEnd) != classic)
+					continue;
+				if (level >= xkb_keymap_num_levels_for_key(km.get(), kc, 0))
+					continue;
+				const xkb_keysym_t *syms;
+				int n = xkb_keymap_key_get_syms_by_level(km.get(), kc, 0,
+									 level, &syms);
+				for (int i = 0; i < n; i++)
+					map->map_.emplace(syms[i], kc - kEvdevOffset);
+			}
 		}
 	}
 	if (map->map_.empty()) {

@@ -18,9 +18,13 @@ public:
 					      const std::string &variant,
 					      std::string &error);
 
+	// Codes below this are the classic keyboard keys (KEY_ESC..KEY_MICMUTE).
+	static constexpr unsigned kClassicEnd = 0x100;
+
 	// The evdev code (KEY_*) that produces @keysym; a keysym found at
-	// several keys maps to the one with the lowest shift level, then the
-	// lowest code.  Modifier keysyms map to their own keys.
+	// several keys maps to a classic key before an extended one, then to
+	// the one with the lowest shift level, then the lowest code.
+	// Modifier keysyms map to their own keys.
 	std::optional<unsigned> evdev_code(uint32_t keysym) const;
 	size_t size() const { return map_.size(); }
 

@@ -28,6 +28,7 @@ TEST(Keymap, UsLayout)
 	EXPECT_EQ(km->evdev_code('z'), KEY_Z);
 	EXPECT_EQ(km->evdev_code('1'), KEY_1);
 	EXPECT_EQ(km->evdev_code('!'), KEY_1);
+	EXPECT_EQ(km->evdev_code('$'), KEY_4); // not KEY_DOLLAR
 	EXPECT_EQ(km->evdev_code(' '), KEY_SPACE);
 	EXPECT_EQ(km->evdev_code(0xff0d), KEY_ENTER);     // Return
 	EXPECT_EQ(km->evdev_code(0xff1b), KEY_ESC);       // Escape
@@ -47,6 +48,7 @@ TEST(Keymap, GermanLayoutSwapsYZ)
 	EXPECT_EQ(km->evdev_code('z'), KEY_Y);
 	EXPECT_EQ(km->evdev_code('y'), KEY_Z);
 	EXPECT_EQ(km->evdev_code(0x00fc), KEY_LEFTBRACE); // udiaeresis
+	EXPECT_EQ(km->evdev_code(0x20ac), KEY_E);         // EuroSign, AltGr level
 }
 
 TEST(Keymap, FrenchAzerty)

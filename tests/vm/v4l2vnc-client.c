@@ -18,16 +18,33 @@
  *   v4l2vnc-client evread NAME COUNT SECS   print COUNT non-SYN events of
  *                                           the input device named NAME as
  *                                           "EV_KEY KEY_A 1" lines
+ *   v4l2vnc-client count HOST:PORT SECS     a normal viewer: after the first
+ *                                           complete picture, counts the
+ *                                           updates received in SECS seconds
+ *                                           and prints "updates N"
+ *   v4l2vnc-client stall HOST:PORT SECS     a viewer that stops reading: own
+ *                                           socket with a tiny receive buffer,
+ *                                           handshake (no password), then asks
+ *                                           for whole non-incremental updates
+ *                                           every 10 ms for SECS seconds and
+ *                                           reads nothing; prints "stalling
+ *                                           LOCALPORT" once it starts
+ *
+ * HOST may be an IPv6 address in brackets: [::1]:5901.
  */
 #include <rfb/rfbclient.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <libevdev/libevdev.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,7 +89,10 @@ static rfbClient *connect_to(const char *hostport)
 		fprintf(stderr, "v4l2vnc-client: HOST:PORT expected, not %s\n", hostport);
 		exit(2);
 	}
-	c->serverHost = strndup(hostport, (size_t)(colon - hostport));
+	if (hostport[0] == '[' && colon > hostport && colon[-1] == ']')
+		c->serverHost = strndup(hostport + 1, (size_t)(colon - hostport - 2));
+	else
+		c->serverHost = strndup(hostport, (size_t)(colon - hostport));
 	c->serverPort = atoi(colon + 1);
 
 	/* 0x00RRGGBB pixels: bytes B,G,R,X like the server's framebuffer. */
@@ -204,6 +224,142 @@ static int input(const char *hostport, int x, int y)
 	}
 	rfbClientCleanup(c);
 	return ok ? 0 : 1;
+}
+
+static long n_updates;
+
+static void finished_update(rfbClient *c)
+{
+	(void)c;
+	n_updates++;
+}
+
+static int count(const char *hostport, int secs)
+{
+	rfbClient *c;
+	double end;
+
+	rfbClientLog = rfbClientErr; /* keep quiet unless asked */
+	c = connect_to(hostport);
+	c->FinishedFrameBufferUpdate = finished_update;
+	end = now() + 60;
+	/* The first complete picture: the server is serving us. */
+	while (n_covered < (long)c->width * c->height) {
+		int r = WaitForMessage(c, 200000);
+
+		if (now() > end || r < 0 || (r > 0 && !HandleRFBServerMessage(c))) {
+			fprintf(stderr, "v4l2vnc-client: count: no complete picture\n");
+			return 1;
+		}
+	}
+	n_updates = 0;
+	end = now() + secs;
+	/* libvncclient asks for the next incremental update after each one. */
+	while (now() < end) {
+		int r = WaitForMessage(c, 100000);
+
+		if (r < 0 || (r > 0 && !HandleRFBServerMessage(c))) {
+			fprintf(stderr, "v4l2vnc-client: count: connection lost\n");
+			return 1;
+		}
+	}
+	printf("updates %ld\n", n_updates);
+	rfbClientCleanup(c);
+	return 0;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* RFB 3.8 by hand, on a socket whose receive buffer is set before connect. */
+static int stall(const char *hostport, int secs)
+{
+	const char *colon = strrchr(hostport, ':');
+	char host[256], ver[12], name_len[4], init[24];
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+	struct sockaddr_storage me;
+	socklen_t me_len = sizeof(me);
+	unsigned char ntypes, types[256], none = 1;
+	unsigned char result[4];
+	int fd, rcvbuf = 2048, w, h, port;
+	double end;
+
+	if (!colon || colon - hostport >= (long)sizeof(host))
+		return 2;
+	if (hostport[0] == '[')
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport - 2), hostport + 1);
+	else
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
+	if (getaddrinfo(host, colon + 1, &hints, &ai)) {
+		fprintf(stderr, "v4l2vnc-client: stall: cannot resolve %s\n", hostport);
+		return 1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) ||
+	    connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+		perror("v4l2vnc-client: stall: connect");
+		return 1;
+	}
+	freeaddrinfo(ai);
+	if (read_full(fd, ver, 12) || write(fd, "RFB 003.008\n", 12) != 12 ||
+	    read_full(fd, &ntypes, 1) || ntypes == 0 || read_full(fd, types, ntypes) ||
+	    !memchr(types, 1, ntypes) || write(fd, &none, 1) != 1 ||
+	    read_full(fd, result, 4) || result[3] != 0 ||
+	    write(fd, &none, 1) != 1 /* ClientInit: shared */ ||
+	    read_full(fd, init, 24)) {
+		fprintf(stderr, "v4l2vnc-client: stall: handshake failed (password?)\n");
+		return 1;
+	}
+	memcpy(name_len, init + 20, 4);
+	{
+		unsigned n = (unsigned char)name_len[0] << 24 | (unsigned char)name_len[1] << 16 |
+			     (unsigned char)name_len[2] << 8 | (unsigned char)name_len[3];
+		char skip[256];
+
+		while (n > 0) {
+			unsigned k = n > sizeof(skip) ? sizeof(skip) : n;
+
+			if (read_full(fd, skip, k))
+				return 1;
+			n -= k;
+		}
+	}
+	w = (unsigned char)init[0] << 8 | (unsigned char)init[1];
+	h = (unsigned char)init[2] << 8 | (unsigned char)init[3];
+	getsockname(fd, (struct sockaddr *)&me, &me_len);
+	port = ntohs(me.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&me)->sin6_port
+					      : ((struct sockaddr_in *)&me)->sin_port);
+	printf("stalling %d\n", port);
+	fflush(stdout);
+	/* Raw encoding only (the server's default): the biggest updates. */
+	end = now() + secs;
+	while (now() < end) {
+		unsigned char req[10] = {3, 0 /* not incremental */, 0, 0, 0, 0,
+					 (unsigned char)(w >> 8), (unsigned char)w,
+					 (unsigned char)(h >> 8), (unsigned char)h};
+
+		/* Never blocks: the point is to read nothing, ever. */
+		if (send(fd, req, sizeof(req), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		    errno != EAGAIN) {
+			printf("dropped\n");
+			return 0;
+		}
+		usleep(10000);
+	}
+	printf("still connected\n");
+	close(fd);
+	return 0;
 }
 
 static struct libevdev *open_by_name(const char *name)
@@ -387,6 +543,10 @@ int main(int argc, char **argv)
 	if (argc == 8 && !strcmp(argv[1], "cmp"))
 		return compare(argv[2], argv[3], argv[4], atoi(argv[5]), atoi(argv[6]),
 			       atoi(argv[7]));
+	if (argc == 4 && !strcmp(argv[1], "count"))
+		return count(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "stall"))
+		return stall(argv[2], atoi(argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "evread"))
 		return evread(argv[2], atoi(argv[3]), atoi(argv[4]));
 	fprintf(stderr, "usage: see the comment at the top of v4l2vnc-client.c\n");

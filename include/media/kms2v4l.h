@@ -19,6 +19,17 @@
  */
 #define V4L2_CID_KMS2V4L_SEQUENCE_BASE	(V4L2_CID_USER_BASE | 0x1a00)
 
+/*
+ * Read-only controls naming what the node shows: the KMS object id of the
+ * CRTC (as in drmModeGetCrtc()), and the names of the connectors the CRTC
+ * drives, comma-separated (e.g. "Virtual-1"), empty while it is off.
+ */
+#define V4L2_CID_KMS2V4L_CRTC_ID	(V4L2_CID_USER_BASE | 0x1a01)
+#define V4L2_CID_KMS2V4L_CONNECTORS	(V4L2_CID_USER_BASE | 0x1a02)
+
+/* Longest connector list kept, in bytes with the NUL. */
+#define KMS2V4L_CONNECTORS_MAX		64
+
 struct device;
 struct drm_display_mode;
 struct kms2v4l_source;
@@ -80,6 +91,8 @@ kms2v4l_source_register(const struct kms2v4l_source_info *info);
 void kms2v4l_source_unregister(struct kms2v4l_source *src);
 void *kms2v4l_source_priv(struct kms2v4l_source *src);
 
+void kms2v4l_source_set_connectors(struct kms2v4l_source *src,
+				   const char *names);
 void kms2v4l_source_set_mode(struct kms2v4l_source *src,
 			     const struct drm_display_mode *mode);
 

@@ -12,6 +12,8 @@
  *   overlay       gradient, with an ARGB overlay plane (premultiplied
  *                 alpha 0x80, red) over the middle (vkms enable_overlay=1)
  *   cursor        solid 0x204060 with a 64x64 ARGB cursor at (10,10)
+ *   off           the CRTC switched off (and kept off while held: when
+ *                 kms-scene exits, fbdev lights it again at its own mode)
  *
  * The mode is a custom one with these active sizes (default 320x240@30,
  * cheap to compose under emulation). --expect writes the composed frame
@@ -189,6 +191,19 @@ static void wait_flip(int fd, uint64_t *seq)
 	}
 }
 
+/* Keep the scene for @hold seconds, or until stdin closes when 0. */
+static void hold_scene(unsigned int hold)
+{
+	char c;
+
+	if (hold) {
+		sleep(hold);
+		return;
+	}
+	while (read(0, &c, 1) > 0)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t w = 320, h = 240, hz = 30, flips = 0, hold = 0;
@@ -244,6 +259,23 @@ int main(int argc, char **argv)
 	ret = kms_find_plane(fd, 0, DRM_PLANE_TYPE_PRIMARY, &layers[0].plane);
 	if (ret)
 		die("primary plane", ret);
+	if (!strcmp(scene, "off")) {
+		req = drmModeAtomicAlloc();
+		ret = kms_req_add(fd, req, conn, C, "CRTC_ID", 0);
+		ret = ret ?: kms_req_add(fd, req, crtc, R, "MODE_ID", 0);
+		ret = ret ?: kms_req_add(fd, req, crtc, R, "ACTIVE", 0);
+		ret = ret ?: kms_req_add(fd, req, layers[0].plane, P, "FB_ID", 0);
+		ret = ret ?: kms_req_add(fd, req, layers[0].plane, P, "CRTC_ID", 0);
+		if (ret)
+			die("properties to switch off", ret);
+		if (drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL))
+			die("switching off", errno);
+		drmModeAtomicFree(req);
+		printf("kms-scene: off\n");
+		fflush(stdout);
+		hold_scene(hold);
+		return 0;
+	}
 	ret = kms_dumb_create(fd, w, h, DRM_FORMAT_XRGB8888, &layers[0].buf);
 	if (ret)
 		die("primary buffer", ret);
@@ -340,13 +372,6 @@ int main(int argc, char **argv)
 
 	printf("kms-scene: %s on %ux%u@%u\n", scene, w, h, hz);
 	fflush(stdout);
-	if (hold) {
-		sleep(hold);
-	} else {
-		char c;
-
-		while (read(0, &c, 1) > 0)
-			;
-	}
+	hold_scene(hold);
 	return 0;
 }

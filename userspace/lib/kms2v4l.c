@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -107,6 +108,65 @@ static void read_sysfs_name(const char *node, char *out)
 	fclose(f);
 }
 
+/* "platform:vkms-card0-crtc1": card 0, CRTC 1 (the last "-card" wins, as
+ * the driver name may hold one); -1 for both when @bus is not like that. */
+static void parse_bus_info(const char *bus, int *card, int *crtc)
+{
+	const char *p = NULL, *q = bus;
+	int c, k, end = 0;
+
+	*card = -1;
+	*crtc = -1;
+	while ((q = strstr(q, "-card"))) {
+		p = q;
+		q++;
+	}
+	if (!p || sscanf(p, "-card%d-crtc%d%n", &c, &k, &end) != 2 || p[end] ||
+	    c < 0 || k < 0)
+		return;
+	*card = c;
+	*crtc = k;
+}
+
+/* What the node shows: kms2v4l's controls and the DV timings. */
+static void query_output(int fd, struct kms2v4l_node_info *info)
+{
+	struct v4l2_ext_control c[2];
+	struct v4l2_ext_controls cs;
+	struct v4l2_dv_timings t;
+
+	info->drm_crtc_id = 0;
+	info->connectors[0] = '\0';
+	info->width = info->height = info->refresh_mhz = 0;
+	info->drm_card = info->drm_crtc_index = -1;
+	if (!strcmp(info->driver, "kms2v4l")) {
+		parse_bus_info(info->bus_info, &info->drm_card, &info->drm_crtc_index);
+		memset(c, 0, sizeof(c));
+		memset(&cs, 0, sizeof(cs));
+		c[0].id = KMS2V4L_CID_CRTC_ID;
+		c[1].id = KMS2V4L_CID_CONNECTORS;
+		c[1].size = sizeof(info->connectors);
+		c[1].string = info->connectors;
+		cs.which = V4L2_CTRL_WHICH_CUR_VAL;
+		cs.count = 2;
+		cs.controls = c;
+		if (xioctl(fd, VIDIOC_G_EXT_CTRLS, &cs) == 0)
+			info->drm_crtc_id = (uint32_t)c[0].value;
+		else
+			info->connectors[0] = '\0';
+	}
+	memset(&t, 0, sizeof(t));
+	if (xioctl(fd, VIDIOC_QUERY_DV_TIMINGS, &t) == 0 && t.type == V4L2_DV_BT_656_1120) {
+		uint64_t total = (uint64_t)V4L2_DV_BT_FRAME_WIDTH(&t.bt) *
+				 V4L2_DV_BT_FRAME_HEIGHT(&t.bt);
+
+		info->width = t.bt.width;
+		info->height = t.bt.height;
+		if (total)
+			info->refresh_mhz = (uint32_t)((t.bt.pixelclock * 1000 + total / 2) / total);
+	}
+}
+
 /* QUERYCAP into @info; returns 0 if the node is a streaming
  * single-planar capture node, else -errno (-ENODEV if not a capture node). */
 static int query_node(int fd, struct kms2v4l_node_info *info)
@@ -127,6 +187,7 @@ static int query_node(int fd, struct kms2v4l_node_info *info)
 	info->device_caps = caps;
 	if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING))
 		return -ENODEV;
+	query_output(fd, info);
 	return 0;
 }
 
@@ -276,6 +337,50 @@ void kms2v4l_info(const struct kms2v4l_device *dev,
 		  struct kms2v4l_node_info *info)
 {
 	*info = dev->info;
+	query_output(dev->fd, info); /* connectors and mode change */
+}
+
+/* Does @list ("Virtual-1,HDMI-A-1") name @what? */
+static int names_match(const char *list, const char *what)
+{
+	size_t n = strlen(what);
+
+	while (*list) {
+		size_t len = strcspn(list, ",");
+
+		if (len == n && !strncasecmp(list, what, n))
+			return 1;
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+int kms2v4l_find(const char *what, struct kms2v4l_node_info *info)
+{
+	struct kms2v4l_node_info *list;
+	size_t n;
+	int r = kms2v4l_enumerate(&list, &n);
+
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (size_t i = 0; i < n && r; i++) {
+		const struct kms2v4l_node_info *x = &list[i];
+		char crtc[32] = "";
+
+		if (x->drm_card >= 0)
+			snprintf(crtc, sizeof(crtc), "card%d-crtc%d", x->drm_card,
+				 x->drm_crtc_index);
+		if (!strcmp(x->path, what) || names_match(x->connectors, what) ||
+		    !strcmp(crtc, what) || !strcmp(x->name, what) || !strcmp(x->card, what)) {
+			*info = *x;
+			r = 0;
+		}
+	}
+	free(list);
+	return r;
 }
 
 int kms2v4l_fd(const struct kms2v4l_device *dev)

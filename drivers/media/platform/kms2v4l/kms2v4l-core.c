@@ -58,6 +58,26 @@ static const struct v4l2_ctrl_config kms2v4l_sequence_base_ctrl = {
 	.step = 1,
 };
 
+static const struct v4l2_ctrl_config kms2v4l_crtc_id_ctrl = {
+	.id = V4L2_CID_KMS2V4L_CRTC_ID,
+	.name = "DRM CRTC ID",
+	.type = V4L2_CTRL_TYPE_INTEGER,
+	.flags = V4L2_CTRL_FLAG_READ_ONLY,
+	.min = 0,
+	.max = S32_MAX,
+	.step = 1,
+};
+
+static const struct v4l2_ctrl_config kms2v4l_connectors_ctrl = {
+	.id = V4L2_CID_KMS2V4L_CONNECTORS,
+	.name = "DRM Connectors",
+	.type = V4L2_CTRL_TYPE_STRING,
+	.flags = V4L2_CTRL_FLAG_READ_ONLY,
+	.min = 0,
+	.max = KMS2V4L_CONNECTORS_MAX - 1,
+	.step = 1,
+};
+
 static void kms2v4l_v4l2_release(struct v4l2_device *v4l2_dev)
 {
 	struct kms2v4l_source *src =
@@ -77,6 +97,7 @@ static void kms2v4l_v4l2_release(struct v4l2_device *v4l2_dev)
 struct kms2v4l_source *
 kms2v4l_source_register(const struct kms2v4l_source_info *info)
 {
+	struct v4l2_ctrl_config crtc_id;
 	struct kms2v4l_source *src;
 	int ret;
 
@@ -105,12 +126,17 @@ kms2v4l_source_register(const struct kms2v4l_source_info *info)
 		goto free_src;
 	src->v4l2_dev.release = kms2v4l_v4l2_release;
 
-	v4l2_ctrl_handler_init(&src->ctrls, 2);
+	v4l2_ctrl_handler_init(&src->ctrls, 4);
 	src->power_present = v4l2_ctrl_new_std(&src->ctrls, NULL,
 					       V4L2_CID_DV_RX_POWER_PRESENT,
 					       0, 1, 0, 0);
 	src->sequence_base = v4l2_ctrl_new_custom(&src->ctrls,
 						  &kms2v4l_sequence_base_ctrl, NULL);
+	crtc_id = kms2v4l_crtc_id_ctrl;
+	crtc_id.def = min_t(u32, info->crtc_id, S32_MAX);
+	v4l2_ctrl_new_custom(&src->ctrls, &crtc_id, NULL);
+	src->connectors = v4l2_ctrl_new_custom(&src->ctrls,
+					       &kms2v4l_connectors_ctrl, NULL);
 	ret = src->ctrls.error;
 	if (ret)
 		goto unregister_v4l2;
@@ -205,6 +231,25 @@ void kms2v4l_follow_mode(struct kms2v4l_source *src)
 	src->timings = mode;
 	kms2v4l_fill_pix_format(&src->fmt, src->format, &mode);
 }
+
+/**
+ * kms2v4l_source_set_connectors() - report what the CRTC drives
+ * @src: the source
+ * @names: the connectors' names, comma-separated; "" or NULL for none
+ *
+ * Sets V4L2_CID_KMS2V4L_CONNECTORS (cut to KMS2V4L_CONNECTORS_MAX - 1
+ * bytes). Call it before kms2v4l_source_set_mode() so that a client woken
+ * by the source change reads the new value. Process context; may sleep.
+ */
+void kms2v4l_source_set_connectors(struct kms2v4l_source *src,
+				   const char *names)
+{
+	char buf[KMS2V4L_CONNECTORS_MAX];
+
+	strscpy(buf, names ? names : "", sizeof(buf));
+	v4l2_ctrl_s_ctrl_string(src->connectors, buf);
+}
+EXPORT_SYMBOL_GPL(kms2v4l_source_set_connectors);
 
 /**
  * kms2v4l_source_set_mode() - report the CRTC's mode

@@ -53,6 +53,7 @@ struct kms2v4l_buffer {
  * @power_present: V4L2_CID_DV_RX_POWER_PRESENT, bit 0 set while the
  *	CRTC is on
  * @sequence_base: V4L2_CID_KMS2V4L_SEQUENCE_BASE
+ * @connectors: V4L2_CID_KMS2V4L_CONNECTORS
  * @lock: serialises ioctls (vdev->lock and queue->lock); protects
  *	@timings, @fmt, @format and the calls into @info.ops
  * @timings: DV timings the format follows (the CRTC's mode while no
@@ -85,6 +86,7 @@ struct kms2v4l_source {
 	struct v4l2_ctrl_handler ctrls;
 	struct v4l2_ctrl *power_present;
 	struct v4l2_ctrl *sequence_base;
+	struct v4l2_ctrl *connectors;
 
 	struct mutex lock; /* see @lock above */
 	struct v4l2_dv_timings timings;

@@ -60,7 +60,26 @@ struct kms2v4l_node_info {
 	char card[KMS2V4L_NAME_MAX];     /**< QUERYCAP card */
 	char bus_info[KMS2V4L_NAME_MAX]; /**< QUERYCAP bus_info */
 	uint32_t device_caps;            /**< QUERYCAP device_caps */
+
+	/*
+	 * What the node shows, where the kernel says it (kms2v4l nodes: bus
+	 * info "platform:DRIVER-cardN-crtcM" and the controls below).  For
+	 * other nodes drm_card and drm_crtc_index are -1, drm_crtc_id is 0
+	 * and connectors is "".
+	 */
+	int drm_card;                    /**< N of /dev/dri/cardN */
+	int drm_crtc_index;              /**< the CRTC's index on that card */
+	uint32_t drm_crtc_id;            /**< the CRTC's KMS object id */
+	char connectors[KMS2V4L_NAME_MAX]; /**< "Virtual-1,..."; "" while off */
+	/* The current input signal (DV timings), 0 when unknown or off. */
+	uint32_t width, height;          /**< active pixels, lines */
+	uint32_t refresh_mhz;            /**< frame rate in millihertz */
 };
+
+/** kms2v4l's read-only controls (V4L2_CID_USER_BASE | 0x1a00, 0x1a01, 0x1a02). */
+#define KMS2V4L_CID_SEQUENCE_BASE 0x00981b00 /**< int64: vblank of sequence 0 */
+#define KMS2V4L_CID_CRTC_ID       0x00981b01 /**< int: KMS CRTC object id */
+#define KMS2V4L_CID_CONNECTORS    0x00981b02 /**< string: connector names */
 
 /**
  * kms2v4l_enumerate() - list the single-planar video capture nodes.
@@ -75,6 +94,17 @@ struct kms2v4l_node_info {
  * Return: 0 or a negative errno (-ENOMEM, or the error opening sysfs).
  */
 int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count);
+
+/**
+ * kms2v4l_find() - the capture node that shows @what.
+ * @what: a node path ("/dev/video2"), a connector name ("Virtual-1",
+ *        compared case-insensitively with each name the node lists),
+ *        "cardN-crtcM", or the node's sysfs name or QUERYCAP card.
+ * @info: filled in with the node found.
+ *
+ * Return: 0, -ENOENT when no node matches, or -errno from enumeration.
+ */
+int kms2v4l_find(const char *what, struct kms2v4l_node_info *info);
 
 /** An opened capture node. */
 struct kms2v4l_device;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Which node shows which output: kms2v4l's read-only controls drm_crtc_id
+# and drm_connectors, and libkms2v4l's kms2v4l_find() on top of them.
+# The node of vkms's CRTC is found by its connector's name ("Virtual-1",
+# any case) and as card0-crtc0; it reports the CRTC's KMS id (as libdrm
+# sees it) and the mode's size and rate while a scene is up, follows
+# fbdev's mode when the scene's client exits; with the CRTC off, the
+# connector list is empty and no mode is reported.
+. "$(dirname "$0")/lib.sh"
+F=$KMS2V4L_BUILD/tests/vm/libkms2v4l-find
+
+dev=$(kms2v4l_node) || fail "no kms2v4l node for vkms"
+read -r _ crtc_id < <("$TOOLS/kms-wb-check" ids) || fail "kms-wb-check ids"
+
+field() { sed -n "s/^$1 //p" /tmp/find.out; }
+expect() { # KEY VALUE
+	[ "$(field "$1")" = "$2" ] || fail "$1 is '$(field "$1")', expected '$2': $(tr '\n' ' ' </tmp/find.out)"
+}
+
+scene_start --mode 640x480@60 gradient
+v4l2-ctl -d "$dev" -C drm_crtc_id,drm_connectors || fail "reading the controls"
+[ "$(v4l2-ctl -d "$dev" -C drm_connectors)" = "drm_connectors: 'Virtual-1'" ] ||
+	fail "drm_connectors is not Virtual-1"
+for what in Virtual-1 virtual-1 card0-crtc0 "$dev"; do
+	"$F" "$what" >/tmp/find.out || fail "kms2v4l_find '$what'"
+	expect path "$dev"
+	expect driver kms2v4l
+	expect card 0
+	expect crtc 0
+	expect crtc_id "$crtc_id"
+	expect connectors Virtual-1
+done
+mode=$(field mode)
+case $mode in 640x480@599[0-9][0-9] | 640x480@600[0-9][0-9]) ;; *) fail "mode '$mode', expected 640x480@~60000" ;; esac
+info "found by Virtual-1, card0-crtc0 and $dev: CRTC id $crtc_id, $mode mHz"
+scene_stop
+
+# kms-scene gone, fbdev lights the CRTC again at its 1024x768 mode.
+"$F" Virtual-1 >/tmp/find.out || fail "kms2v4l_find Virtual-1 after the scene"
+expect path "$dev"
+case $(field mode) in 1024x768@*) ;; *) fail "mode '$(field mode)' after fbdev took over, expected 1024x768" ;; esac
+info "fbdev's mode followed: $(field mode)"
+
+scene_start off
+"$F" "$dev" >/tmp/find.out || fail "kms2v4l_find $dev"
+expect connectors ""
+expect mode "0x0@0"
+expect crtc_id "$crtc_id"
+"$F" Virtual-1 >/tmp/find.out && fail "Virtual-1 still found with the CRTC off"
+info "with the CRTC off: no connectors, no mode"
+scene_stop
+
+scene_start --mode 320x240@30 solid:102030
+"$F" VIRTUAL-1 >/tmp/find.out || fail "kms2v4l_find VIRTUAL-1 after relighting"
+case $(field mode) in 320x240@299[0-9][0-9] | 320x240@300[0-9][0-9]) ;; *) fail "mode '$(field mode)', expected 320x240@~30000" ;; esac
+scene_stop
+info "PASS"

@@ -69,31 +69,41 @@ wb_loop() {
 		sed -n 's/^frames \([0-9]*\) .*/\1/p'
 }
 
+header() { printf '%-10s %-26s %8s %8s %14s\n' mode case frames dropped "CPU ms/frame"; }
+
+# report MODE "X/Y ..." K:WHAT...: a row per case K, then the ratios X/Y
+# of CPU per delivered frame.
+report() {
+	local mode=$1 pairs=$2 kw r ratios=
+	shift 2
+	for kw in "$@"; do
+		printf '%-10s %-26s %8s %8s %14s\n' "$mode" "(${kw%%:*}) ${kw#*:}" \
+			"${FRAMES[${kw%%:*}]}" $((SPAN * 60 - FRAMES[${kw%%:*}])) "${CPU[${kw%%:*}]}"
+	done
+	for r in $pairs; do
+		ratios+=$(awk -v x="${CPU[${r%/*}]}" -v y="${CPU[${r#*/}]}" -v r="$r" \
+			'BEGIN { split(r, k, "/"); printf "   (%s)/(%s) = %.2f", k[1], k[2], y ? x / y : 0 }')
+	done
+	printf '%-10s%s   (CPU per delivered frame)\n' "$mode" "$ratios"
+}
+
 share() { "$TOOLS/v4l2-share" bench "$dev" "$1" "$SPAN"; }
 
 compose() {
-	printf '%-10s %-14s %8s %8s %14s\n' mode case frames dropped "CPU ms/frame"
+	header
 	for mode in 640x480@60 1920x1080@60; do
 		scene_start --mode "$mode" gradient
 		measure a crc_only
 		measure b capture
 		scene_stop
 		measure c wb_loop "$mode"
-		vblanks=$((SPAN * 60))
-		for k in a b c; do
-			case $k in a) what="CRC only" ;; b) what="kms2v4l" ;; c) what="writeback" ;; esac
-			printf '%-10s %-14s %8s %8s %14s\n' "${mode%@*}" "($k) $what" "${FRAMES[$k]}" \
-				$((vblanks - FRAMES[$k])) "${CPU[$k]}"
-		done
-		awk -v a="${CPU[a]}" -v b="${CPU[b]}" -v c="${CPU[c]}" -v m="${mode%@*}" 'BEGIN {
-			printf "%-10s (b)/(a) = %.2f   (b)/(c) = %.2f   (CPU per delivered frame)\n",
-				m, a ? b / a : 0, c ? b / c : 0 }'
+		report "${mode%@*}" "b/a b/c" "a:CRC only" "b:kms2v4l" "c:writeback"
 	done
 }
 
 memory() {
 	modprobe vgem
-	printf '%-10s %-22s %8s %8s %14s\n' mode case frames dropped "CPU ms/frame"
+	header
 	for mode in 640x480@60 1920x1080@60; do
 		scene_start --mode "$mode" gradient
 		# Interleaved rounds, the least CPU per frame of each case kept:
@@ -110,19 +120,7 @@ memory() {
 			done
 		done
 		scene_stop
-		vblanks=$((SPAN * 60))
-		for k in m d e; do
-			case $k in
-			m) what="MMAP" ;;
-			d) what="DMABUF import (vgem)" ;;
-			e) what="MMAP+EXPBUF, 2nd proc" ;;
-			esac
-			printf '%-10s %-22s %8s %8s %14s\n' "${mode%@*}" "($k) $what" "${FRAMES[$k]}" \
-				$((vblanks - FRAMES[$k])) "${CPU[$k]}"
-		done
-		awk -v m="${CPU[m]}" -v d="${CPU[d]}" -v e="${CPU[e]}" -v n="${mode%@*}" 'BEGIN {
-			printf "%-10s (d)/(m) = %.2f   (e)/(m) = %.2f   (CPU per delivered frame)\n",
-				n, m ? d / m : 0, m ? e / m : 0 }'
+		report "${mode%@*}" "d/m e/m" "m:MMAP" "d:DMABUF import (vgem)" "e:MMAP+EXPBUF, 2nd proc"
 	done
 }
 

@@ -8,7 +8,8 @@
 # it does not under emulation) and over equal spans, measures
 #   (a) vkms composing for CRC only (compositions counted with the
 #       workqueue tracepoint, since the CRC file back-fills lines),
-#   (b) kms2v4l capture to a client that dequeues and requeues,
+#   (b) kms2v4l capture to a client that dequeues and requeues
+#       (v4l2-share bench idle),
 #   (c) a writeback loop, one atomic commit per frame, as a user of
 #       today's vkms must do,
 # and prints frames delivered, frames dropped (vblanks without a frame)
@@ -21,7 +22,8 @@
 #   (d) DMABUF import of vgem buffers, through vgem's mapping,
 #   (e) MMAP + EXPBUF, by a second process through its dma-buf mapping,
 # and the ratios (d)/(m) and (e)/(m): nothing copies, so all are near 1.
-# Each case runs 3 interleaved spans of SECONDS; the best is shown.
+# Each case runs 3 interleaved spans of SECONDS (in both halves); the
+# span with the least CPU per frame is shown.
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
 
@@ -59,11 +61,6 @@ crc_only() {
 	grep -c 'vkms_composer_worker' "$trace/trace" || true
 }
 
-capture() {
-	timeout "$SPAN" v4l2-ctl -d "$dev" -v pixelformat=XR24 --stream-mmap=4 --stream-count=1000000 --verbose 2>&1 |
-		grep -c 'seq:' || true
-}
-
 wb_loop() {
 	"$TOOLS/kms-wb-loop" --mode "$1" --seconds "$SPAN" --check-every 0 |
 		sed -n 's/^frames \([0-9]*\) .*/\1/p'
@@ -89,14 +86,32 @@ report() {
 
 share() { "$TOOLS/v4l2-share" bench "$dev" "$1" "$SPAN"; }
 
+# best K:CMD...: three interleaved rounds of the cases, and for each case
+# the round with the least CPU per frame kept: a busy host slows some
+# rounds, never speeds one up. CMD is split on spaces.
+best() {
+	local round kc k
+	for round in 1 2 3; do
+		for kc in "$@"; do
+			k=${kc%%:*}
+			# shellcheck disable=SC2086
+			measure "$k$round" ${kc#*:}
+			if [ "$round" = 1 ] || awk -v a="${CPU[$k$round]}" -v b="${CPU[$k]}" \
+				'BEGIN { exit !(a < b) }'; then
+				CPU[$k]=${CPU[$k$round]}
+				FRAMES[$k]=${FRAMES[$k$round]}
+			fi
+		done
+	done
+}
+
 compose() {
 	header
 	for mode in 640x480@60 1920x1080@60; do
 		scene_start --mode "$mode" gradient
-		measure a crc_only
-		measure b capture
+		best a:crc_only "b:share idle"
 		scene_stop
-		measure c wb_loop "$mode"
+		best "c:wb_loop $mode"
 		report "${mode%@*}" "b/a b/c" "a:CRC only" "b:kms2v4l" "c:writeback"
 	done
 }
@@ -106,19 +121,7 @@ memory() {
 	header
 	for mode in 640x480@60 1920x1080@60; do
 		scene_start --mode "$mode" gradient
-		# Interleaved rounds, the least CPU per frame of each case kept:
-		# a busy host slows some rounds, never speeds one up.
-		for round in 1 2 3; do
-			for k in m d e; do
-				case $k in m) how=mmap ;; d) how=dmabuf ;; e) how=expbuf ;; esac
-				measure "$k$round" share $how
-				if [ "$round" = 1 ] || awk -v a="${CPU[$k$round]}" -v b="${CPU[$k]}" \
-					'BEGIN { exit !(a < b) }'; then
-					CPU[$k]=${CPU[$k$round]}
-					FRAMES[$k]=${FRAMES[$k$round]}
-				fi
-			done
-		done
+		best "m:share mmap" "d:share dmabuf" "e:share expbuf"
 		scene_stop
 		report "${mode%@*}" "d/m e/m" "m:MMAP" "d:DMABUF import (vgem)" "e:MMAP+EXPBUF, 2nd proc"
 	done

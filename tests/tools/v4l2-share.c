@@ -15,13 +15,14 @@
  *	(XRGB8888, the node's size) byte for byte; the buffer is queued again
  *	only after its answer. Sequence numbers must increase.
  *
- *   v4l2-share bench /dev/videoN mmap|dmabuf|expbuf SECONDS
+ *   v4l2-share bench /dev/videoN idle|mmap|dmabuf|expbuf SECONDS
  *	Streams for SECONDS and prints the number of frames delivered. Each
  *	frame is read by a consumer the same way (one 32-bit word of every
  *	64-byte line): mmap - in the capturing process through its MMAP
  *	mapping; dmabuf - vgem buffers imported as DMABUF, read through
  *	vgem's mapping; expbuf - MMAP buffers exported to a second process
- *	that reads them through its dma-buf mapping.
+ *	that reads them through its dma-buf mapping. idle: MMAP, each frame
+ *	dequeued and queued again unread (the cost of capture alone).
  *
  * Exits 0 on success, 1 on a violation, 2 on a setup error.
  */
@@ -386,12 +387,12 @@ static int bench(const char *dev, const char *how, double seconds)
 {
 	struct capture c;
 	uint32_t memory = strcmp(how, "dmabuf") ? V4L2_MEMORY_MMAP : V4L2_MEMORY_DMABUF;
-	bool exported = !strcmp(how, "expbuf");
+	bool exported = !strcmp(how, "expbuf"), idle = !strcmp(how, "idle");
 	volatile uint32_t sink = 0;
 	double end;
 
-	if (strcmp(how, "mmap") && strcmp(how, "dmabuf") && !exported)
-		die("bench: mmap, dmabuf or expbuf", EINVAL);
+	if (strcmp(how, "mmap") && strcmp(how, "dmabuf") && !exported && !idle)
+		die("bench: idle, mmap, dmabuf or expbuf", EINVAL);
 	setup(&c, dev, memory);
 	if (exported)
 		start_consumer(&c, "-");
@@ -408,7 +409,7 @@ static int bench(const char *dev, const char *how, double seconds)
 
 			ask_consumer(&c, idx, &ans);
 			sink += ans.sum;
-		} else {
+		} else if (!idle) {
 			sink += touch(c.map[idx], c.size);
 		}
 		qbuf(&c, idx);
@@ -428,6 +429,6 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "bench"))
 		return bench(argv[2], argv[3], atof(argv[4]));
 	fprintf(stderr, "usage: v4l2-share check /dev/videoN EXPECTED.raw FRAMES\n"
-			"       v4l2-share bench /dev/videoN mmap|dmabuf|expbuf SECONDS\n");
+			"       v4l2-share bench /dev/videoN idle|mmap|dmabuf|expbuf SECONDS\n");
 	return 2;
 }

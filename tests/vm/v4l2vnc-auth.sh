@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # v4l2vnc refuses to listen beyond loopback without --password-file; with
 # one, a viewer with the right password gets the picture and a viewer
-# with a wrong one is refused.
+# with a wrong one is refused.  IPv6: ::1 needs no password and listens on
+# ::1 only; :: needs one and takes no IPv4 connection.
 . "$(dirname "$0")/lib.sh"
 V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc
 C=$KMS2V4L_BUILD/tests/vm/v4l2vnc-client
@@ -43,4 +44,52 @@ kill -0 "$pid" || fail "v4l2vnc died"
 kill -TERM "$pid"
 wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
 pid=
-info "PASS: loopback-only without password; right password in, wrong ones out"
+
+# IPv6.
+for a in :: 2001:db8::1 ::ffff:10.0.0.1; do
+	set +e
+	"$V" --device "$dev" --listen "$a" --port 5901 2>/tmp/refuse.txt
+	rc=$?
+	set -e
+	[ "$rc" = 2 ] || fail "--listen $a without a password: exit status $rc, not 2"
+done
+wait_listen() { # PATTERN (up to 30 s: a loaded VM starts slowly)
+	local end=$((SECONDS + 30))
+	while [ $SECONDS -le $end ]; do
+		ss -ltnH | grep -Eq -- "$1" && return 0
+		kill -0 "$pid" 2>/dev/null || fail "v4l2vnc exited"
+		sleep 0.2
+	done
+	fail "nothing listens on $1"
+}
+"$V" --device "$dev" --format XR24 --size 640x480 --listen ::1 --port 5902 --web 6082 &
+pid=$!
+wait_listen '\[::1\]:5902 '
+wait_listen '\[::1\]:6082 '
+ss -ltnH | grep -E ':590[0-9] |:608[0-9] ' | grep -v '\[::1\]:' &&
+	fail "--listen ::1 listens elsewhere too"
+"$C" snapshot '[::1]:5902' /tmp/a.raw >/tmp/a.out || fail "no picture over [::1]"
+[ "$(cat /tmp/a.out)" = 640x480 ] || fail "[::1] client saw $(cat /tmp/a.out)"
+"$C" count '[::1]:5902' 3 >/tmp/c.out || fail "own-socket client over [::1]"
+"$C" stall '[::1]:5902' 1 >/tmp/s.out || fail "raw handshake over [::1]"
+grep -q '^stalling' /tmp/s.out || fail "raw handshake over [::1]: $(cat /tmp/s.out)"
+if "$C" snapshot 127.0.0.1:5902 /tmp/b.raw >/dev/null 2>&1; then
+	fail "--listen ::1 answers on 127.0.0.1"
+fi
+kill -TERM "$pid"
+wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
+pid=
+"$V" --device "$dev" --format XR24 --size 640x480 --listen :: --port 5903 \
+	--password-file /tmp/pw &
+pid=$!
+# ss shows :: as * when it reads /proc (no inet_diag in the guest).
+wait_listen '(\[::\]|\*):5903 '
+V4L2VNC_PASSWORD=s3cret "$C" snapshot '[::1]:5903' /tmp/a.raw >/dev/null ||
+	fail "right password refused over IPv6"
+if V4L2VNC_PASSWORD=s3cret "$C" snapshot 127.0.0.1:5903 /tmp/b.raw >/dev/null 2>&1; then
+	fail "--listen :: takes IPv4 connections too"
+fi
+kill -TERM "$pid"
+wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
+pid=
+info "PASS: loopback-only without password; right password in, wrong ones out; IPv6 as asked"

@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 struct kms2v4l_buffer {
-	void *map;      /* MMAP: the mapping, else NULL */
-	size_t length;  /* mapping or dma-buf length */
-	int dmabuf_fd;  /* DMABUF: our dup of the caller's fd, else -1 */
+	void *map;     /* MMAP: the mapping, else NULL */
+	size_t length; /* mapping or dma-buf length */
+	int dmabuf_fd; /* DMABUF: our dup of the caller's fd, else -1 */
 };
 
 struct kms2v4l_device {
@@ -33,7 +33,7 @@ struct kms2v4l_device {
 	char path[KMS2V4L_NAME_MAX];
 	struct kms2v4l_node_info info;
 	char err[256];
-	int events;            /* SOURCE_CHANGE subscribed */
+	int events; /* SOURCE_CHANGE subscribed */
 	int streaming;
 	enum kms2v4l_memory memory;
 	struct kms2v4l_slots slots;
@@ -140,7 +140,8 @@ static void query_output(int fd, struct kms2v4l_node_info *info)
 	info->width = info->height = info->refresh_mhz = 0;
 	info->drm_card = info->drm_crtc_index = -1;
 	if (!strcmp(info->driver, "kms2v4l")) {
-		parse_bus_info(info->bus_info, &info->drm_card, &info->drm_crtc_index);
+		parse_bus_info(info->bus_info, &info->drm_card,
+			       &info->drm_crtc_index);
 		memset(c, 0, sizeof(c));
 		memset(&cs, 0, sizeof(cs));
 		c[0].id = KMS2V4L_CID_CRTC_ID;
@@ -156,14 +157,17 @@ static void query_output(int fd, struct kms2v4l_node_info *info)
 			info->connectors[0] = '\0';
 	}
 	memset(&t, 0, sizeof(t));
-	if (xioctl(fd, VIDIOC_QUERY_DV_TIMINGS, &t) == 0 && t.type == V4L2_DV_BT_656_1120) {
+	if (xioctl(fd, VIDIOC_QUERY_DV_TIMINGS, &t) == 0 &&
+	    t.type == V4L2_DV_BT_656_1120) {
 		uint64_t total = (uint64_t)V4L2_DV_BT_FRAME_WIDTH(&t.bt) *
 				 V4L2_DV_BT_FRAME_HEIGHT(&t.bt);
 
 		info->width = t.bt.width;
 		info->height = t.bt.height;
 		if (total)
-			info->refresh_mhz = (uint32_t)((t.bt.pixelclock * 1000 + total / 2) / total);
+			info->refresh_mhz = (t.bt.pixelclock * 1000 +
+					     total / 2) /
+					    total;
 	}
 }
 
@@ -180,7 +184,7 @@ static int query_node(int fd, struct kms2v4l_node_info *info)
 	if (r < 0)
 		return r;
 	caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps :
-							     cap.capabilities;
+							   cap.capabilities;
 	copy_str(info->driver, cap.driver, sizeof(cap.driver));
 	copy_str(info->card, cap.card, sizeof(cap.card));
 	copy_str(info->bus_info, cap.bus_info, sizeof(cap.bus_info));
@@ -223,7 +227,8 @@ int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count)
 		if (strncmp(de->d_name, "video", 5) != 0)
 			continue;
 		memset(&info, 0, sizeof(info));
-		snprintf(info.path, sizeof(info.path), "/dev/%.50s", de->d_name);
+		snprintf(info.path, sizeof(info.path), "/dev/%.50s",
+			 de->d_name);
 		fd = open(info.path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			continue;
@@ -235,7 +240,8 @@ int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count)
 		read_sysfs_name(de->d_name, info.name);
 		if (n == cap) {
 			size_t ncap = cap ? 2 * cap : 8;
-			struct kms2v4l_node_info *t = realloc(out, ncap * sizeof(*t));
+			struct kms2v4l_node_info *t = realloc(
+				out, ncap * sizeof(*t));
 
 			if (!t) {
 				free(out);
@@ -288,9 +294,10 @@ int kms2v4l_open(const char *path, struct kms2v4l_device **out)
 	r = query_node(dev->fd, &dev->info);
 	if (r < 0) {
 		if (r == -ENODEV)
-			snprintf(open_err, sizeof(open_err),
-				 "%s: VIDIOC_QUERYCAP: not a single-planar streaming capture node (device_caps 0x%08x)",
-				 path, dev->info.device_caps);
+			snprintf(
+				open_err, sizeof(open_err),
+				"%s: VIDIOC_QUERYCAP: not a single-planar streaming capture node (device_caps 0x%08x)",
+				path, dev->info.device_caps);
 		else
 			snprintf(open_err, sizeof(open_err),
 				 "%s: VIDIOC_QUERYCAP: %s", path, strerror(-r));
@@ -371,10 +378,11 @@ int kms2v4l_find(const char *what, struct kms2v4l_node_info *info)
 		char crtc[32] = "";
 
 		if (x->drm_card >= 0)
-			snprintf(crtc, sizeof(crtc), "card%d-crtc%d", x->drm_card,
-				 x->drm_crtc_index);
-		if (!strcmp(x->path, what) || names_match(x->connectors, what) ||
-		    !strcmp(crtc, what) || !strcmp(x->name, what) || !strcmp(x->card, what)) {
+			snprintf(crtc, sizeof(crtc), "card%d-crtc%d",
+				 x->drm_card, x->drm_crtc_index);
+		if (!strcmp(x->path, what) ||
+		    names_match(x->connectors, what) || !strcmp(crtc, what) ||
+		    !strcmp(x->name, what) || !strcmp(x->card, what)) {
 			*info = *x;
 			r = 0;
 		}
@@ -806,8 +814,8 @@ int kms2v4l_dequeue(struct kms2v4l_device *dev, struct kms2v4l_frame *frame)
 		return fail(dev, r, "VIDIOC_DQBUF", NULL);
 	r = kms2v4l_slots_dequeue(&dev->slots, b.index);
 	if (r < 0)
-		return fail(dev, r, "VIDIOC_DQBUF", "returned unqueued index %u",
-			    b.index);
+		return fail(dev, r, "VIDIOC_DQBUF",
+			    "returned unqueued index %u", b.index);
 	if (b.flags & V4L2_BUF_FLAG_ERROR) {
 		kms2v4l_queue(dev, b.index);
 		return fail(dev, -EPIPE, "VIDIOC_DQBUF",
@@ -861,6 +869,7 @@ int kms2v4l_wait_frame(struct kms2v4l_device *dev, int timeout_ms,
 		if (r < 0 && errno != EINTR)
 			return fail(dev, -errno, "poll", NULL);
 		if (r > 0 && (p.revents & POLLERR) && !(p.revents & POLLPRI))
-			return fail(dev, -EIO, "poll", "(POLLERR: not streaming?)");
+			return fail(dev, -EIO, "poll",
+				    "(POLLERR: not streaming?)");
 	}
 }

@@ -37,8 +37,8 @@ std::string Capture::error() const
 	return own_error_.empty() ? kms2v4l_error(dev_) : own_error_;
 }
 
-int Capture::configure(uint32_t fourcc, unsigned width, unsigned height,
-		       unsigned buffers, bool want_export)
+int Capture::configure(uint32_t fourcc, unsigned width, unsigned height, unsigned buffers,
+		       bool want_export)
 {
 	own_error_.clear();
 	if (!fourcc) {

@@ -22,8 +22,8 @@ public:
 	// Chooses the format (@fourcc, or the best one the node offers when
 	// 0; @width/@height 0 keep the node's), allocates @buffers MMAP
 	// buffers and exports them (when @want_export).  -errno on failure.
-	int configure(uint32_t fourcc, unsigned width, unsigned height,
-		      unsigned buffers, bool want_export);
+	int configure(uint32_t fourcc, unsigned width, unsigned height, unsigned buffers,
+		      bool want_export);
 	// Frees the buffers (after stop); configure() may follow.
 	void release();
 	int start();

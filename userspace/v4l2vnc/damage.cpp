@@ -7,9 +7,8 @@
 
 namespace v4l2vnc {
 
-std::vector<Rect> merge_tiles(std::span<const uint8_t> dirty, unsigned tiles_x,
-			      unsigned tiles_y, unsigned tile, unsigned width,
-			      unsigned height)
+std::vector<Rect> merge_tiles(std::span<const uint8_t> dirty, unsigned tiles_x, unsigned tiles_y,
+			      unsigned tile, unsigned width, unsigned height)
 {
 	struct Open {
 		unsigned a, b, y0; // tile columns [a, b), first tile row
@@ -80,8 +79,7 @@ Rect TileDamage::tile_rect(unsigned tx, unsigned ty) const
 	return r;
 }
 
-size_t TileDamage::update(const uint8_t *data, size_t stride,
-			  std::span<const Rect> areas)
+size_t TileDamage::update(const uint8_t *data, size_t stride, std::span<const Rect> areas)
 {
 	size_t changed = 0;
 

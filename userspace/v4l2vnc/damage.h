@@ -19,9 +19,8 @@ struct Rect {
 // dirty) into rectangles: horizontal runs per tile row, then runs with the
 // same columns in consecutive rows joined.  Rectangles are in pixels and
 // clipped to width x height; they do not overlap.
-std::vector<Rect> merge_tiles(std::span<const uint8_t> dirty, unsigned tiles_x,
-			      unsigned tiles_y, unsigned tile, unsigned width,
-			      unsigned height);
+std::vector<Rect> merge_tiles(std::span<const uint8_t> dirty, unsigned tiles_x, unsigned tiles_y,
+			      unsigned tile, unsigned width, unsigned height);
 
 class TileDamage {
 public:

@@ -71,9 +71,8 @@ uint32_t yuv_to_xrgb(int y, int u, int v)
 		    clamp8((298 * c + 516 * d + 128) >> 8));
 }
 
-void convert_rect(PixelLayout layout, const uint8_t *src, size_t src_stride,
-		  uint32_t *dst, size_t dst_stride_px, unsigned x, unsigned y,
-		  unsigned w, unsigned h)
+void convert_rect(PixelLayout layout, const uint8_t *src, size_t src_stride, uint32_t *dst,
+		  size_t dst_stride_px, unsigned x, unsigned y, unsigned w, unsigned h)
 {
 	for (unsigned row = y; row < y + h; row++) {
 		const uint8_t *s = src + row * src_stride;
@@ -81,17 +80,17 @@ void convert_rect(PixelLayout layout, const uint8_t *src, size_t src_stride,
 
 		switch (layout) {
 		case PixelLayout::BGRX32:
-			std::memcpy(d, s + 4 * x, 4 * size_t(w));
+			std::memcpy(d, s + 4 * size_t(x), 4 * size_t(w));
 			break;
 		case PixelLayout::XRGB32:
 			for (unsigned i = 0; i < w; i++) {
-				const uint8_t *p = s + 4 * (x + i);
+				const uint8_t *p = s + 4 * size_t(x + i);
 				d[i] = xrgb(p[1], p[2], p[3]);
 			}
 			break;
 		case PixelLayout::RGB565:
 			for (unsigned i = 0; i < w; i++) {
-				const uint8_t *p = s + 2 * (x + i);
+				const uint8_t *p = s + 2 * size_t(x + i);
 				unsigned v = p[0] | (p[1] << 8);
 				unsigned r = (v >> 11) & 31, g = (v >> 5) & 63, b = v & 31;
 				// Nearest 8-bit value: x * 255 / max, rounded.
@@ -101,13 +100,13 @@ void convert_rect(PixelLayout layout, const uint8_t *src, size_t src_stride,
 			break;
 		case PixelLayout::RGB24:
 			for (unsigned i = 0; i < w; i++) {
-				const uint8_t *p = s + 3 * (x + i);
+				const uint8_t *p = s + 3 * size_t(x + i);
 				d[i] = xrgb(p[0], p[1], p[2]);
 			}
 			break;
 		case PixelLayout::BGR24:
 			for (unsigned i = 0; i < w; i++) {
-				const uint8_t *p = s + 3 * (x + i);
+				const uint8_t *p = s + 3 * size_t(x + i);
 				d[i] = xrgb(p[2], p[1], p[0]);
 			}
 			break;
@@ -115,7 +114,7 @@ void convert_rect(PixelLayout layout, const uint8_t *src, size_t src_stride,
 		case PixelLayout::UYVY: {
 			const bool yuyv = layout == PixelLayout::YUYV;
 			for (unsigned i = 0; i + 1 < w + 1; i += 2) {
-				const uint8_t *p = s + 2 * (x + i);
+				const uint8_t *p = s + 2 * size_t(x + i);
 				int y0 = yuyv ? p[0] : p[1], u = yuyv ? p[1] : p[0];
 				int y1 = yuyv ? p[2] : p[3], v = yuyv ? p[3] : p[2];
 				d[i] = yuv_to_xrgb(y0, u, v);

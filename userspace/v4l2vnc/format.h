@@ -34,9 +34,8 @@ std::span<const uint32_t> preferred_formats();
 
 // Converts the w x h rectangle at (x, y) of a source image into the same
 // place of a 32-bit destination.  x and w must be even for 4:2:2 formats.
-void convert_rect(PixelLayout layout, const uint8_t *src, size_t src_stride,
-		  uint32_t *dst, size_t dst_stride_px, unsigned x, unsigned y,
-		  unsigned w, unsigned h);
+void convert_rect(PixelLayout layout, const uint8_t *src, size_t src_stride, uint32_t *dst,
+		  size_t dst_stride_px, unsigned x, unsigned y, unsigned w, unsigned h);
 
 // One BT.601 limited-range YCbCr sample to 0x00RRGGBB.
 uint32_t yuv_to_xrgb(int y, int u, int v);

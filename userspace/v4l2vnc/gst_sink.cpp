@@ -80,11 +80,10 @@ std::unique_ptr<GstSink> GstSink::create(const std::string &desc, std::string &e
 	}
 	s->appsrc_ = gst_bin_get_by_name(GST_BIN(s->pipeline_), "v4l2vnc_src");
 	s->bus_ = gst_element_get_bus(s->pipeline_);
-	g_object_set(s->appsrc_, "format", GST_FORMAT_TIME, "is-live", TRUE,
-		     "do-timestamp", FALSE, "block", FALSE, nullptr);
+	g_object_set(s->appsrc_, "format", GST_FORMAT_TIME, "is-live", TRUE, "do-timestamp", FALSE,
+		     "block", FALSE, nullptr);
 	s->dmabuf_alloc_ = gst_dmabuf_allocator_new();
-	if (gst_element_set_state(s->pipeline_, GST_STATE_PLAYING) ==
-	    GST_STATE_CHANGE_FAILURE) {
+	if (gst_element_set_state(s->pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
 		std::string why;
 		s->handle_bus(why);
 		error = "pipeline '" + full + "' does not start" + (why.empty() ? "" : ": " + why);
@@ -93,17 +92,17 @@ std::unique_ptr<GstSink> GstSink::create(const std::string &desc, std::string &e
 	return s;
 }
 
-void GstSink::set_format(const FormatInfo &fmt, unsigned width, unsigned height,
-			 unsigned stride, uint32_t fps_num, uint32_t fps_den)
+void GstSink::set_format(const FormatInfo &fmt, unsigned width, unsigned height, unsigned stride,
+			 uint32_t fps_num, uint32_t fps_den)
 {
 	fmt_ = &fmt;
 	width_ = width;
 	height_ = height;
 	stride_ = stride;
-	GstCaps *caps = gst_caps_new_simple(
-		"video/x-raw", "format", G_TYPE_STRING, fmt.gst_format, "width", G_TYPE_INT,
-		int(width), "height", G_TYPE_INT, int(height), "framerate", GST_TYPE_FRACTION,
-		int(fps_num), int(fps_num ? fps_den : 1), nullptr);
+	GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, fmt.gst_format,
+					    "width", G_TYPE_INT, int(width), "height", G_TYPE_INT,
+					    int(height), "framerate", GST_TYPE_FRACTION,
+					    int(fps_num), int(fps_num ? fps_den : 1), nullptr);
 	gst_app_src_set_caps(GST_APP_SRC(appsrc_), caps);
 	gst_caps_unref(caps);
 }
@@ -115,14 +114,13 @@ bool GstSink::lagging(unsigned max_queued) const
 	return level > max_queued;
 }
 
-static void add_meta(GstBuffer *buf, const char *format, unsigned w, unsigned h,
-		     unsigned stride)
+static void add_meta(GstBuffer *buf, const char *format, unsigned w, unsigned h, unsigned stride)
 {
 	gsize offset[GST_VIDEO_MAX_PLANES] = {0};
 	gint strides[GST_VIDEO_MAX_PLANES] = {int(stride)};
 	gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE,
-				       gst_video_format_from_string(format), w, h, 1,
-				       offset, strides);
+				       gst_video_format_from_string(format), w, h, 1, offset,
+				       strides);
 }
 
 bool GstSink::push_dmabuf(int fd, size_t size, uint32_t token, uint64_t ts_ns)

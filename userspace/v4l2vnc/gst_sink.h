@@ -25,12 +25,11 @@ struct GstStats {
 class GstSink {
 public:
 	~GstSink();
-	static std::unique_ptr<GstSink> create(const std::string &pipeline,
-					       std::string &error);
+	static std::unique_ptr<GstSink> create(const std::string &desc, std::string &error);
 
 	// Caps for frames that follow; fps_num 0 means variable rate.
-	void set_format(const FormatInfo &fmt, unsigned width, unsigned height,
-			unsigned stride, uint32_t fps_num, uint32_t fps_den);
+	void set_format(const FormatInfo &fmt, unsigned width, unsigned height, unsigned stride,
+			uint32_t fps_num, uint32_t fps_den);
 
 	// Whether the pipeline lags (more than @max_queued frames waiting in
 	// appsrc); the caller then drops the frame and calls count_drop().

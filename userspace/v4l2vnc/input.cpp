@@ -20,8 +20,8 @@ std::vector<InputEvent> PointerMapper::pointer(int mask, int x, int y)
 		int bit;
 		uint16_t code;
 		int value;
-	} wheels[] = {{3, REL_WHEEL, 1}, {4, REL_WHEEL, -1}, {5, REL_HWHEEL, -1},
-		      {6, REL_HWHEEL, 1}};
+	} wheels[] = {
+		{3, REL_WHEEL, 1}, {4, REL_WHEEL, -1}, {5, REL_HWHEEL, -1}, {6, REL_HWHEEL, 1}};
 	std::vector<InputEvent> ev;
 
 	if (x != x_)

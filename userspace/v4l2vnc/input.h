@@ -40,7 +40,7 @@ public:
 	// 0..height-1.  nullptr and @error on failure (names /dev/uinput and errno).
 	static std::unique_ptr<UinputDevice> create(unsigned width, unsigned height,
 						    std::string &error);
-	int pointer(int button_mask, int x, int y);          // -errno
+	int pointer(int button_mask, int x, int y);            // -errno
 	int key(const Keymap &km, uint32_t keysym, bool down); // -errno, -ENOENT unmapped
 	std::string devnode() const;
 

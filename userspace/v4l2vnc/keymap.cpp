@@ -17,8 +17,7 @@ constexpr xkb_keycode_t kEvdevOffset = 8;
 
 } // namespace
 
-std::unique_ptr<Keymap> Keymap::create(const std::string &layout,
-				       const std::string &variant,
+std::unique_ptr<Keymap> Keymap::create(const std::string &layout, const std::string &variant,
 				       std::string &error)
 {
 	std::unique_ptr<xkb_context, XkbDeleter> ctx(xkb_context_new(XKB_CONTEXT_NO_FLAGS));
@@ -35,8 +34,7 @@ std::unique_ptr<Keymap> Keymap::create(const std::string &layout,
 		xkb_keymap_new_from_names(ctx.get(), &names, XKB_KEYMAP_COMPILE_NO_FLAGS));
 	if (!km) {
 		error = "xkb_keymap_new_from_names: cannot compile layout '" + layout +
-			(variant.empty() ? "" : "(" + variant + ")") +
-			"' (is xkb-data installed?)";
+			(variant.empty() ? "" : "(" + variant + ")") + "' (is xkb-data installed?)";
 		return nullptr;
 	}
 	auto map = std::unique_ptr<Keymap>(new Keymap);
@@ -55,8 +53,8 @@ std::unique_ptr<Keymap> Keymap::create(const std::string &layout,
 				if (level >= xkb_keymap_num_levels_for_key(km.get(), kc, 0))
 					continue;
 				const xkb_keysym_t *syms;
-				int n = xkb_keymap_key_get_syms_by_level(km.get(), kc, 0,
-									 level, &syms);
+				int n = xkb_keymap_key_get_syms_by_level(km.get(), kc, 0, level,
+									 &syms);
 				for (int i = 0; i < n; i++)
 					map->map_.emplace(syms[i], kc - kEvdevOffset);
 			}

@@ -14,8 +14,7 @@ class Keymap {
 public:
 	// Compiles the keymap (rules evdev, model pc105) for @layout/@variant.
 	// Returns nullptr and sets @error when xkbcommon cannot.
-	static std::unique_ptr<Keymap> create(const std::string &layout,
-					      const std::string &variant,
+	static std::unique_ptr<Keymap> create(const std::string &layout, const std::string &variant,
 					      std::string &error);
 
 	// Codes below this are the classic keyboard keys (KEY_ESC..KEY_MICMUTE).

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // v4l2vnc: serve a V4L2 capture device over VNC and/or into GStreamer.
-// One epoll loop owns the V4L2 fd, a signalfd, libvncserver's sockets
-// and GStreamer's bus and buffer-release pipe.
+// One epoll loop owns the V4L2 fd, a signalfd, the viewers' input queue,
+// the web server and GStreamer's bus and buffer-release pipe; libvncserver
+// serves each viewer from threads of its own (vnc_server.h).
 #include "capture.h"
 #include "damage.h"
 #include "gst_sink.h"
 #include "input.h"
 #include "keymap.h"
+#include "net.h"
 #include "options.h"
 #include "unique_fd.h"
 #include "vnc_server.h"
@@ -24,12 +26,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <set>
 
 namespace v4l2vnc {
 namespace {
 
-enum Source : uint32_t { kV4l2 = 1, kSignal, kVnc, kGstBus, kGstRelease, kWeb };
+enum Source : uint32_t { kV4l2 = 1, kSignal, kVncInput, kGstBus, kGstRelease, kWeb };
 
 uint64_t tag(Source s, int fd)
 {
@@ -55,10 +56,12 @@ private:
 	void on_signal();
 	void on_gst_release();
 	void release_hold(unsigned index);
-	void sync_vnc_fds();
 	void print_stats(const char *why);
 	bool watch(Source s, int fd, uint32_t events);
-	void log(const std::string &msg) const { std::fprintf(stderr, "v4l2vnc: %s\n", msg.c_str()); }
+	void log(const std::string &msg) const
+	{
+		std::fprintf(stderr, "v4l2vnc: %s\n", msg.c_str());
+	}
 
 	Options opt_;
 	std::unique_ptr<Capture> cap_;
@@ -69,7 +72,6 @@ private:
 	std::unique_ptr<UinputDevice> input_;
 	TileDamage tiles_;
 	UniqueFd epoll_, sigfd_;
-	std::set<int> vnc_fds_;
 	std::vector<unsigned> holds_; // GStreamer references per V4L2 buffer
 	uint32_t generation_ = 0;
 	bool running_ = true;
@@ -103,10 +105,9 @@ bool App::configure_capture()
 	tiles_.reset(f.width, f.height, cap_->info().bytes_per_pixel);
 	if (opt_.verbose || stats_.resizes == 0)
 		log(cap_->path() + ": " + fourcc_name(f.fourcc) + " " + std::to_string(f.width) +
-		    "x" + std::to_string(f.height) + " stride " + std::to_string(f.stride) +
-		    ", " + std::to_string(cap_->buffer_count()) + " buffers" +
-		    (gst_ ? (cap_->exported() ? ", dma-buf to GStreamer"
-					      : ", copies to GStreamer")
+		    "x" + std::to_string(f.height) + " stride " + std::to_string(f.stride) + ", " +
+		    std::to_string(cap_->buffer_count()) + " buffers" +
+		    (gst_ ? (cap_->exported() ? ", dma-buf to GStreamer" : ", copies to GStreamer")
 			  : ""));
 	return true;
 }
@@ -128,7 +129,8 @@ int App::setup()
 		kms2v4l_node_info *nodes;
 		size_t n;
 		if (kms2v4l_enumerate(&nodes, &n) < 0 || n == 0) {
-			log("no V4L2 capture device found in /sys/class/video4linux (use --device)");
+			log("no V4L2 capture device found in /sys/class/video4linux (use "
+			    "--device)");
 			return 1;
 		}
 		path = nodes[0].path;
@@ -208,8 +210,8 @@ int App::setup()
 			if (r == -ENOENT) {
 				stats_.keys_unmapped++;
 				if (opt_.verbose)
-					log("keysym 0x" + std::to_string(keysym) + " not in layout " +
-					    opt_.xkb_layout);
+					log("keysym 0x" + std::to_string(keysym) +
+					    " not in layout " + opt_.xkb_layout);
 			} else if (r < 0) {
 				log("uinput key: " + std::string(std::strerror(-r)));
 			}
@@ -224,6 +226,8 @@ int App::setup()
 	}
 	if (!watch(kV4l2, cap_->fd(), EPOLLIN | EPOLLPRI) || !watch(kSignal, sigfd_.get(), EPOLLIN))
 		return 1;
+	if (vnc_ && !watch(kVncInput, vnc_->event_fd(), EPOLLIN))
+		return 1;
 	if (web_ && !watch(kWeb, web_->fd(), EPOLLIN))
 		return 1;
 	if (gst_ && (!watch(kGstBus, gst_->bus_fd(), EPOLLIN) ||
@@ -234,36 +238,14 @@ int App::setup()
 		return 1;
 	}
 	if (vnc_)
-		log("serving " + cap_->path() + " on " + opt_.listen + ":" + std::to_string(opt_.port) +
-		    (opt_.web_port ? ", noVNC on http://" + opt_.listen + ":" +
-					     std::to_string(opt_.web_port) + "/vnc.html?port=" +
-					     std::to_string(opt_.port)
+		log("serving " + cap_->path() + " on " + host_port(opt_.listen, opt_.port) +
+		    (opt_.web_port ? ", noVNC on http://" + host_port(opt_.listen, opt_.web_port) +
+					     "/vnc.html?port=" + std::to_string(opt_.port)
 				   : ""));
 	if (gst_)
 		log("feeding " + cap_->path() + " to 'appsrc ! " + opt_.gst + "'");
 	sd_notify(0, "READY=1");
 	return 0;
-}
-
-void App::sync_vnc_fds()
-{
-	if (!vnc_)
-		return;
-	std::vector<int> now = vnc_->fds();
-	std::set<int> want(now.begin(), now.end());
-	for (int fd : vnc_fds_)
-		if (!want.count(fd))
-			epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); // may be closed already
-	for (int fd : want) {
-		epoll_event ev{};
-		ev.events = EPOLLIN;
-		ev.data.u64 = tag(kVnc, fd);
-		// A closed socket left epoll by itself and its number may be a new
-		// socket now: MOD, and ADD when epoll does not know it.
-		if (epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
-			epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
-	}
-	vnc_fds_ = std::move(want);
 }
 
 void App::release_hold(unsigned index)
@@ -284,6 +266,7 @@ void App::on_frame(const kms2v4l_frame &f)
 			areas.push_back({f.damage[i].x, f.damage[i].y, f.damage[i].width,
 					 f.damage[i].height});
 		size_t changed = tiles_.update(data, fmt.stride, areas);
+		std::vector<Rect> rects;
 		if (changed) {
 			stats_.frames_changed++;
 			stats_.tiles_changed += changed;
@@ -297,8 +280,12 @@ void App::on_frame(const kms2v4l_frame &f)
 						     vnc_->framebuffer(), vnc_->width(), r.x, r.y,
 						     r.w, r.h);
 				}
-			vnc_->mark_modified(tiles_.rects());
+			rects = tiles_.rects();
 		}
+		// Every frame: it also completes a resize.  Viewers' threads may
+		// be encoding a rectangle while it is rewritten (a torn rectangle);
+		// as it is marked again after the copy, it is sent again.
+		vnc_->mark_modified(rects);
 	}
 	if (gst_) {
 		unsigned held = 0;
@@ -330,7 +317,7 @@ void App::on_source_change()
 {
 	stats_.resizes++;
 	cap_->stop();
-	cap_->release(); // buffers GStreamer still holds are orphaned, not reused
+	cap_->release();              // buffers GStreamer still holds are orphaned, not reused
 	opt_.width = opt_.height = 0; // take the new mode
 	opt_.fourcc = cap_->format().fourcc;
 	if (!configure_capture()) {
@@ -421,7 +408,9 @@ void App::print_stats(const char *why)
 		s += "; vnc: clients " + std::to_string(vnc_->clients()) + " now, " +
 		     std::to_string(vnc_->stats().clients_total) + " total, updates " +
 		     std::to_string(vnc_->stats().updates) + ", rects " +
-		     std::to_string(vnc_->stats().rects);
+		     std::to_string(vnc_->stats().rects) + ", bytes to current clients " +
+		     std::to_string(vnc_->bytes_sent()) + ", input events dropped " +
+		     std::to_string(vnc_->stats().input_dropped);
 	if (web_)
 		s += "; web: requests " + std::to_string(web_->requests());
 	if (input_)
@@ -438,7 +427,6 @@ int App::run()
 	if (int r = setup(); r)
 		return r;
 	while (running_) {
-		sync_vnc_fds();
 		epoll_event ev[16];
 		int n = epoll_wait(epoll_.get(), ev, 16, -1);
 		if (n < 0 && errno != EINTR) {
@@ -457,7 +445,8 @@ int App::run()
 			case kGstBus: {
 				std::string err;
 				if (!gst_->handle_bus(err)) {
-					log(err.empty() ? "--gst: pipeline ended" : "--gst: " + err);
+					log(err.empty() ? "--gst: pipeline ended"
+							: "--gst: " + err);
 					running_ = false;
 					exit_code_ = err.empty() ? 0 : 1;
 				}
@@ -469,12 +458,11 @@ int App::run()
 			case kWeb:
 				web_->process();
 				break;
-			case kVnc:
-				break; // served by process() below
+			case kVncInput:
+				vnc_->dispatch_events();
+				break;
 			}
 		}
-		if (vnc_)
-			vnc_->process();
 	}
 	sd_notify(0, "STOPPING=1");
 	if (gst_) {

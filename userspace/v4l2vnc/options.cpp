@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "options.h"
 
-#include <kms2v4l/kms2v4l.h>
+#include "net.h"
 
-#include <arpa/inet.h>
+#include <kms2v4l/kms2v4l.h>
 
 #include <charconv>
 #include <functional>
@@ -27,10 +27,8 @@ bool parse_int(const std::string &s, int min, int max, int &out)
 
 bool is_loopback(const std::string &addr)
 {
-	in_addr a{};
-	if (inet_pton(AF_INET, addr.c_str(), &a) != 1)
-		return false;
-	return (ntohl(a.s_addr) >> 24) == 127;
+	auto a = parse_listen_addr(addr, 0);
+	return a && is_loopback(*a);
 }
 
 std::optional<uint32_t> parse_fourcc(const std::string &s)
@@ -63,8 +61,10 @@ Capture:
   --buffers N          V4L2 buffers to allocate (default 4)
   --list               list capture nodes and exit
 VNC:
-  --listen ADDR        IPv4 address to listen on (default 127.0.0.1);
-                       anything but loopback needs --password-file
+  --listen ADDR        IPv4 or IPv6 address to listen on, VNC and --web
+                       (default 127.0.0.1; e.g. ::1, 0.0.0.0, ::); only
+                       that address (:: is IPv6 only); anything but
+                       loopback (127.0.0.0/8, ::1) needs --password-file
   --port PORT          VNC port (default 5900)
   --password-file FILE VNC password: first line of FILE
   --web PORT           serve noVNC (from --web-dir) over HTTP on PORT;
@@ -99,15 +99,22 @@ ParseResult parse_options(std::span<const char *const> args)
 	ParseResult res;
 	Options o;
 	using Handler = std::function<bool(const std::string &)>;
+	// clang-format off: one option a line, short handlers inline
 	const std::map<std::string, Handler> with_value = {
-		{"--device", [&](const std::string &v) { o.device = v; return !v.empty(); }},
-		{"--format", [&](const std::string &v) {
+		{"--device",
+		 [&](const std::string &v) {
+			 o.device = v;
+			 return !v.empty();
+		 }},
+		{"--format",
+		 [&](const std::string &v) {
 			 auto f = parse_fourcc(v);
 			 if (f)
 				 o.fourcc = *f;
 			 return f.has_value();
 		 }},
-		{"--size", [&](const std::string &v) {
+		{"--size",
+		 [&](const std::string &v) {
 			 auto x = v.find('x');
 			 int w, h;
 			 if (x == std::string::npos || !parse_int(v.substr(0, x), 1, 16384, w) ||
@@ -117,28 +124,55 @@ ParseResult parse_options(std::span<const char *const> args)
 			 o.height = unsigned(h);
 			 return true;
 		 }},
-		{"--buffers", [&](const std::string &v) {
+		{"--buffers",
+		 [&](const std::string &v) {
 			 int n;
 			 if (!parse_int(v, 2, 32, n))
 				 return false;
 			 o.buffers = unsigned(n);
 			 return true;
 		 }},
-		{"--listen", [&](const std::string &v) {
-			 in_addr a{};
+		{"--listen",
+		 [&](const std::string &v) {
 			 o.listen = v;
-			 return inet_pton(AF_INET, v.c_str(), &a) == 1;
+			 return parse_listen_addr(v, 0).has_value();
 		 }},
 		{"--port", [&](const std::string &v) { return parse_int(v, 1, 65535, o.port); }},
-		{"--password-file", [&](const std::string &v) { o.password_file = v; return !v.empty(); }},
+		{"--password-file",
+		 [&](const std::string &v) {
+			 o.password_file = v;
+			 return !v.empty();
+		 }},
 		{"--web", [&](const std::string &v) { return parse_int(v, 1, 65535, o.web_port); }},
-		{"--web-dir", [&](const std::string &v) { o.web_dir = v; return !v.empty(); }},
-		{"--name", [&](const std::string &v) { o.desktop_name = v; return true; }},
-		{"--xkb-layout", [&](const std::string &v) { o.xkb_layout = v; return !v.empty(); }},
-		{"--xkb-variant", [&](const std::string &v) { o.xkb_variant = v; return true; }},
-		{"--gst", [&](const std::string &v) { o.gst = v; return !v.empty(); }},
-		{"--frames", [&](const std::string &v) { return parse_int(v, 1, 1 << 30, o.frames); }},
+		{"--web-dir",
+		 [&](const std::string &v) {
+			 o.web_dir = v;
+			 return !v.empty();
+		 }},
+		{"--name",
+		 [&](const std::string &v) {
+			 o.desktop_name = v;
+			 return true;
+		 }},
+		{"--xkb-layout",
+		 [&](const std::string &v) {
+			 o.xkb_layout = v;
+			 return !v.empty();
+		 }},
+		{"--xkb-variant",
+		 [&](const std::string &v) {
+			 o.xkb_variant = v;
+			 return true;
+		 }},
+		{"--gst",
+		 [&](const std::string &v) {
+			 o.gst = v;
+			 return !v.empty();
+		 }},
+		{"--frames",
+		 [&](const std::string &v) { return parse_int(v, 1, 1 << 30, o.frames); }},
 	};
+	// clang-format on
 	const std::map<std::string, std::function<void()>> flags = {
 		{"--no-vnc", [&] { o.vnc = false; }},
 		{"--input", [&] { o.input = true; }},

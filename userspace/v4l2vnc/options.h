@@ -42,7 +42,7 @@ ParseResult parse_options(std::span<const char *const> args);
 
 std::string usage(const char *argv0);
 
-// True for IPv4 addresses in 127.0.0.0/8.
+// True for 127.0.0.0/8, ::1 and IPv4-mapped ::ffff:127.0.0.0/104.
 bool is_loopback(const std::string &addr);
 
 // "XR24" -> fourcc; nullopt unless exactly 4 characters.

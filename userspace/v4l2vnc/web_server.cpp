@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "web_server.h"
 
+#include "net.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -45,11 +47,21 @@ const char *content_type(const std::string &p)
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-		{".html", "text/html; charset=utf-8"}, {".js", "application/javascript"},
-		{".css", "text/css"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-		{".ico", "image/x-icon"}, {".json", "application/json"}, {".woff", "font/woff"},
-		{".woff2", "font/woff2"}, {".ttf", "font/ttf"}, {".oga", "audio/ogg"},
-		{".mp3", "audio/mpeg"}, {".txt", "text/plain; charset=utf-8"},
+		// clang-format off: a table
+		{".html", "text/html; charset=utf-8"},
+		{".js", "application/javascript"},
+		{".css", "text/css"},
+		{".svg", "image/svg+xml"},
+		{".png", "image/png"},
+		{".ico", "image/x-icon"},
+		{".json", "application/json"},
+		{".woff", "font/woff"},
+		{".woff2", "font/woff2"},
+		{".ttf", "font/ttf"},
+		{".oga", "audio/ogg"},
+		{".mp3", "audio/mpeg"},
+		{".txt", "text/plain; charset=utf-8"},
+		// clang-format on
 	};
 	for (const auto &t : types)
 		if (ends_with(p, t.ext))
@@ -102,28 +114,17 @@ std::unique_ptr<WebServer> WebServer::create(const std::string &addr, int port,
 		return nullptr;
 	}
 	w->root_ = real;
-	sockaddr_in sa{};
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(uint16_t(port));
-	if (inet_pton(AF_INET, addr.c_str(), &sa.sin_addr) != 1) {
-		error = "--listen " + addr + ": not an IPv4 address";
-		return nullptr;
-	}
-	w->listen_.reset(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-	int one = 1;
-	if (!w->listen_.valid() ||
-	    setsockopt(w->listen_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(w->listen_.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) < 0 ||
-	    listen(w->listen_.get(), 64) < 0) {
-		error = "--web: listening on " + addr + ":" + std::to_string(port) + ": " +
-			std::strerror(errno);
+	w->listen_.reset(listen_tcp(addr, port, 64, error));
+	if (!w->listen_.valid()) {
+		error = "--web: " + error;
 		return nullptr;
 	}
 	w->epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
 	epoll_event ev{};
 	ev.events = EPOLLIN;
 	ev.data.fd = w->listen_.get();
-	if (!w->epoll_.valid() || epoll_ctl(w->epoll_.get(), EPOLL_CTL_ADD, w->listen_.get(), &ev) < 0) {
+	if (!w->epoll_.valid() ||
+	    epoll_ctl(w->epoll_.get(), EPOLL_CTL_ADD, w->listen_.get(), &ev) < 0) {
 		error = std::string("--web: epoll: ") + std::strerror(errno);
 		return nullptr;
 	}
@@ -132,11 +133,13 @@ std::unique_ptr<WebServer> WebServer::create(const std::string &addr, int port,
 
 int WebServer::port() const
 {
-	sockaddr_in sa{};
-	socklen_t len = sizeof(sa);
-	if (getsockname(listen_.get(), reinterpret_cast<sockaddr *>(&sa), &len) < 0)
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	if (getsockname(listen_.get(), reinterpret_cast<sockaddr *>(&ss), &len) < 0)
 		return -1;
-	return ntohs(sa.sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(reinterpret_cast<const sockaddr_in6 &>(ss).sin6_port);
+	return ntohs(reinterpret_cast<const sockaddr_in &>(ss).sin_port);
 }
 
 void WebServer::accept_all()
@@ -190,10 +193,10 @@ void WebServer::respond(Conn &c)
 		reason = "Not Found";
 		body = "404 not found\n";
 	}
-	c.out = "HTTP/1.0 " + std::to_string(status) + " " + reason +
-		"\r\nContent-Type: " + type + "\r\nContent-Length: " +
-		std::to_string(body.size()) +
-		"\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
+	c.out = "HTTP/1.0 " + std::to_string(status) + " " + reason + "\r\nContent-Type: " + type +
+		"\r\nContent-Length: " + std::to_string(body.size()) +
+		"\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nConnection: "
+		"close\r\n\r\n";
 	if (method != "HEAD")
 		c.out += body;
 	c.sent = 0;

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include "net.h"
 #include "options.h"
 
 #include <kms2v4l/kms2v4l.h>
 
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -100,6 +105,81 @@ TEST(Options, Loopback)
 	EXPECT_TRUE(is_loopback("127.255.0.9"));
 	EXPECT_FALSE(is_loopback("128.0.0.1"));
 	EXPECT_FALSE(is_loopback("0.0.0.0"));
-	EXPECT_FALSE(is_loopback("::1")); // IPv4 only
+	EXPECT_TRUE(is_loopback("::1"));
+	EXPECT_TRUE(is_loopback("[::1]"));
+	EXPECT_TRUE(is_loopback("::ffff:127.0.0.1")); // IPv4-mapped loopback
+	EXPECT_TRUE(is_loopback("::ffff:127.1.2.3"));
+	EXPECT_FALSE(is_loopback("::ffff:10.0.0.1"));
+	EXPECT_FALSE(is_loopback("::"));
+	EXPECT_FALSE(is_loopback("::2"));
+	EXPECT_FALSE(is_loopback("fe80::1"));
+	EXPECT_FALSE(is_loopback("2001:db8::1"));
 	EXPECT_FALSE(is_loopback("nonsense"));
+	EXPECT_FALSE(is_loopback("localhost")); // names are not resolved
+	EXPECT_FALSE(is_loopback(""));
+}
+
+TEST(Options, ListenIpv6)
+{
+	for (const char *a : {"::1", "[::1]", "::ffff:127.0.0.1"}) {
+		auto r = parse({"--listen", a});
+		ASSERT_TRUE(r.options) << a << ": " << r.error;
+		EXPECT_EQ(r.options->listen, a);
+	}
+	auto r = parse({"--listen=::"});
+	EXPECT_FALSE(r.options);
+	EXPECT_NE(r.error.find("--password-file"), std::string::npos);
+	r = parse({"--listen", "::", "--password-file", "/etc/pw"});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_EQ(r.options->listen, "::");
+	r = parse({"--listen", "2001:db8::1"});
+	EXPECT_FALSE(r.options);
+	EXPECT_NE(r.error.find("--password-file"), std::string::npos);
+	r = parse({"--listen", "::ffff:192.168.1.2"});
+	EXPECT_FALSE(r.options);
+	EXPECT_NE(r.error.find("--password-file"), std::string::npos);
+	for (const char *bad : {"localhost", "::1::", "1.2.3", "[::1", "::1]", "[]", "",
+				"127.0.0.1:5900", "[::1]:5900", "::g"})
+		EXPECT_NE(parse({"--listen", bad}).error, "") << bad;
+}
+
+TEST(Net, ParseListenAddr)
+{
+	auto a = parse_listen_addr("::1", 5900);
+	ASSERT_TRUE(a);
+	EXPECT_EQ(a->family, AF_INET6);
+	EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in6 &>(a->ss).sin6_port), 5900);
+	a = parse_listen_addr("127.0.0.1", 5901);
+	ASSERT_TRUE(a);
+	EXPECT_EQ(a->family, AF_INET);
+	EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in &>(a->ss).sin_port), 5901);
+	// An IPv4-mapped address is listened on as IPv4.
+	a = parse_listen_addr("::ffff:127.0.0.1", 1);
+	ASSERT_TRUE(a);
+	EXPECT_EQ(a->family, AF_INET);
+	EXPECT_EQ(ntohl(reinterpret_cast<const sockaddr_in &>(a->ss).sin_addr.s_addr), 0x7f000001u);
+	EXPECT_FALSE(parse_listen_addr("example.org", 1));
+}
+
+TEST(Net, HostPort)
+{
+	EXPECT_EQ(host_port("127.0.0.1", 5900), "127.0.0.1:5900");
+	EXPECT_EQ(host_port("::1", 5900), "[::1]:5900");
+	EXPECT_EQ(host_port("[::1]", 6080), "[::1]:6080");
+}
+
+TEST(Net, ListenOnlyWhereAsked)
+{
+	// An IPv6 loopback listener takes no IPv4 connection.
+	std::string err;
+	int fd = listen_tcp("::1", 0, 4, err);
+	if (fd < 0)
+		GTEST_SKIP() << "no IPv6 here: " << err;
+	int one = 0;
+	socklen_t len = sizeof(one);
+	ASSERT_EQ(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, &len), 0);
+	EXPECT_EQ(one, 1);
+	close(fd);
+	EXPECT_LT(listen_tcp("localhost", 0, 4, err), 0);
+	EXPECT_NE(err.find("not a numeric"), std::string::npos);
 }

@@ -55,7 +55,7 @@ extern "C" {
 /** One V4L2 video capture node found by kms2v4l_enumerate(). */
 struct kms2v4l_node_info {
 	char path[KMS2V4L_NAME_MAX];     /**< "/dev/video0" */
-	char name[KMS2V4L_NAME_MAX];     /**< sysfs name, e.g. "vivid-000-vid-cap" */
+	char name[KMS2V4L_NAME_MAX];     /**< sysfs name: vivid-000-vid-cap */
 	char driver[KMS2V4L_NAME_MAX];   /**< QUERYCAP driver, e.g. "vivid" */
 	char card[KMS2V4L_NAME_MAX];     /**< QUERYCAP card */
 	char bus_info[KMS2V4L_NAME_MAX]; /**< QUERYCAP bus_info */
@@ -67,19 +67,19 @@ struct kms2v4l_node_info {
 	 * other nodes drm_card and drm_crtc_index are -1, drm_crtc_id is 0
 	 * and connectors is "".
 	 */
-	int drm_card;                    /**< N of /dev/dri/cardN */
-	int drm_crtc_index;              /**< the CRTC's index on that card */
-	uint32_t drm_crtc_id;            /**< the CRTC's KMS object id */
+	int drm_card;                      /**< N of /dev/dri/cardN */
+	int drm_crtc_index;                /**< the CRTC's index on that card */
+	uint32_t drm_crtc_id;              /**< the CRTC's KMS object id */
 	char connectors[KMS2V4L_NAME_MAX]; /**< "Virtual-1,..."; "" while off */
 	/* The current input signal (DV timings), 0 when unknown or off. */
-	uint32_t width, height;          /**< active pixels, lines */
-	uint32_t refresh_mhz;            /**< frame rate in millihertz */
+	uint32_t width, height; /**< active pixels, lines */
+	uint32_t refresh_mhz;   /**< frame rate in millihertz */
 };
 
 /** kms2v4l's read-only controls (V4L2_CID_USER_BASE | 0x1a00, 0x1a01, 0x1a02). */
 #define KMS2V4L_CID_SEQUENCE_BASE 0x00981b00 /**< int64: vblank of sequence 0 */
-#define KMS2V4L_CID_CRTC_ID       0x00981b01 /**< int: KMS CRTC object id */
-#define KMS2V4L_CID_CONNECTORS    0x00981b02 /**< string: connector names */
+#define KMS2V4L_CID_CRTC_ID 0x00981b01       /**< int: KMS CRTC object id */
+#define KMS2V4L_CID_CONNECTORS 0x00981b02    /**< string: connector names */
 
 /**
  * kms2v4l_enumerate() - list the single-planar video capture nodes.
@@ -254,13 +254,13 @@ struct kms2v4l_rect {
 
 /** One dequeued frame.  Valid until kms2v4l_queue(index). */
 struct kms2v4l_frame {
-	unsigned int index;      /**< buffer slot; give it back with kms2v4l_queue() */
-	void *data;              /**< CPU mapping (MMAP), NULL for DMABUF */
-	uint32_t bytesused;      /**< bytes of image data */
-	uint32_t sequence;       /**< driver's frame sequence number */
-	uint64_t timestamp_ns;   /**< buffer timestamp (CLOCK_MONOTONIC for most drivers) */
-	uint32_t flags;          /**< V4L2_BUF_FLAG_* */
-	int dmabuf_fd;           /**< the imported fd for DMABUF slots, else -1 */
+	unsigned int index;    /**< slot, for kms2v4l_queue() */
+	void *data;            /**< CPU mapping (MMAP), NULL for DMABUF */
+	uint32_t bytesused;    /**< bytes of image data */
+	uint32_t sequence;     /**< driver's frame sequence number */
+	uint64_t timestamp_ns; /**< V4L2 timestamp, usually CLOCK_MONOTONIC */
+	uint32_t flags;        /**< V4L2_BUF_FLAG_* */
+	int dmabuf_fd;         /**< the imported fd for DMABUF slots, else -1 */
 	/** Changed area of this frame.  For now always one rectangle: the
 	 *  whole frame (drivers without a damage source). */
 	const struct kms2v4l_rect *damage;

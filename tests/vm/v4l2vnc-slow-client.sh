@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A viewer that stops reading must not stall capture or the other viewers.
+# vivid with a moving picture; a normal viewer counts its updates over T
+# seconds, first alone (the baseline of this run), then while a second
+# viewer asks for whole updates and reads nothing (tiny receive buffer,
+# so the daemon's socket to it fills up).  Passes when the normal viewer
+# still gets at least half its baseline, capture goes on (the frame
+# counter from SIGUSR1 advances at least half as fast) and the daemon
+# stops promptly on SIGTERM with the stalled viewer still connected.
+# Ratios within one run, no absolute rates: the VM's speed varies.
+. "$(dirname "$0")/lib.sh"
+V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc
+C=$KMS2V4L_BUILD/tests/vm/v4l2vnc-client
+PORT=5901 SECS=6
+
+ip link set lo up || fail "ip link set lo up"
+modprobe vivid n_devs=1 node_types=0x1 || fail "modprobe vivid"
+dev=$(video_by_name '^vivid-000-vid-cap$') || fail "no vivid capture node"
+v4l2-ctl -d "$dev" -c horizontal_movement=5 -c vertical_movement=5 || fail "vivid controls"
+
+pid= spid=
+cleanup() {
+	[ -z "$spid" ] || kill "$spid" 2>/dev/null || true
+	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+"$V" --device "$dev" --format XR24 --size 640x480 --listen 127.0.0.1 --port $PORT --verbose \
+	2>/tmp/v4l2vnc.log &
+pid=$!
+for _ in $(seq 100); do
+	ss -ltn | grep -q "127.0.0.1:$PORT " && break
+	kill -0 "$pid" 2>/dev/null || fail "v4l2vnc exited: $(cat /tmp/v4l2vnc.log)"
+	sleep 0.2
+done
+
+# Captured frames so far, from the statistics SIGUSR1 prints ("stuck" when
+# the daemon does not answer within 5 s: its loop is stuck).  libvncserver
+# drops a viewer that reads nothing after 20 s: everything with the stalled
+# viewer must happen well within that, even in a slow VM.
+frames() {
+	local n0 end=$((SECONDS + 5))
+	n0=$(grep -c 'statistics (SIGUSR1)' /tmp/v4l2vnc.log || true)
+	kill -USR1 "$pid"
+	while [ $SECONDS -le $end ]; do
+		if [ "$(grep -c 'statistics (SIGUSR1)' /tmp/v4l2vnc.log || true)" -gt "$n0" ]; then
+			grep 'statistics (SIGUSR1)' /tmp/v4l2vnc.log | tail -1 |
+				sed -n 's/.*: frames \([0-9]*\),.*/\1/p'
+			return
+		fi
+		sleep 0.1
+	done
+	echo stuck
+}
+
+diagnose() {
+	ss -tn >&2 || true
+	grep -v 'statistics\|  ' /tmp/v4l2vnc.log | tail -40 >&2 || true
+	cp /tmp/v4l2vnc.log "$KMS2V4L_BUILD/slow-client-daemon.log" 2>/dev/null || true
+	cat /tmp/stall.out >&2 || true
+}
+
+# Baseline: the normal viewer alone.
+f0=$(frames)
+base=$("$C" count 127.0.0.1:$PORT $SECS) || fail "baseline viewer"
+f1=$(frames)
+base=${base#updates }
+info "alone: $base updates in $SECS s, $((f1 - f0)) frames captured"
+[ "$base" -ge 4 ] || fail "baseline too small to compare ($base updates)"
+
+# The stalled viewer.
+"$C" stall 127.0.0.1:$PORT 60 >/tmp/stall.out &
+spid=$!
+for _ in $(seq 100); do
+	grep -q '^stalling' /tmp/stall.out && break
+	kill -0 "$spid" 2>/dev/null || fail "stalling viewer: $(cat /tmp/stall.out)"
+	sleep 0.1
+done
+sport=$(sed -n 's/^stalling //p' /tmp/stall.out)
+[ -n "$sport" ] || fail "stalling viewer did not connect"
+# Let the daemon's socket to it fill up.
+sleep 2
+# The daemon's unsent bytes to the stalled viewer (ss: Send-Q).
+sendq=$(ss -tnH state established "( sport = :$PORT and dport = :$sport )" | awk '{print $2}')
+
+f2=$(frames)
+got=$("$C" count 127.0.0.1:$PORT $SECS) || { diagnose; fail "normal viewer next to a stalled one: connection lost"; }
+f3=$(frames)
+got=${got#updates }
+if [ "$f2" = stuck ] || [ "$f3" = stuck ]; then
+	captured="no answer to SIGUSR1 ($f2, $f3)"
+else
+	captured="$((f3 - f2)) frames captured"
+fi
+info "with a stalled viewer: $got updates in $SECS s, $captured;" \
+	"${sendq:-?} bytes wait in the daemon's socket to the stalled viewer"
+[ "${sendq:-0}" -ge 100000 ] || { diagnose; fail "the stalled viewer's socket did not fill (Send-Q '${sendq}')"; }
+[ $((2 * got)) -ge "$base" ] || { diagnose; fail "normal viewer got $got updates, less than half of $base alone"; }
+[ "$f2" != stuck ] && [ "$f3" != stuck ] || fail "capture stuck: the daemon does not answer SIGUSR1"
+[ $((2 * (f3 - f2))) -ge $((f1 - f0)) ] ||
+	fail "capture slowed down: $((f3 - f2)) frames, $((f1 - f0)) alone"
+kill -0 "$spid" 2>/dev/null || fail "the stalled viewer was dropped too early: $(cat /tmp/stall.out)"
+
+# SIGTERM with the stalled viewer still connected: the daemon ends at
+# once (well within libvncserver's 20 s write timeout).
+kill -TERM "$pid"
+for i in $(seq 150); do
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$pid" 2>/dev/null && fail "v4l2vnc still running 15 s after SIGTERM"
+wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
+pid=
+kill "$spid" 2>/dev/null || true
+spid=
+modprobe -r vivid || fail "modprobe -r vivid"
+info "PASS"

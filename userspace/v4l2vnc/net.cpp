@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace v4l2vnc {
+
+std::optional<ListenAddr> parse_listen_addr(const std::string &addr, int port)
+{
+	std::string host = addr;
+	if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+		host = host.substr(1, host.size() - 2);
+	if (host.empty())
+		return std::nullopt;
+	addrinfo hints{};
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	addrinfo *res = nullptr;
+	if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res)
+		return std::nullopt;
+	ListenAddr a;
+	if (res->ai_addrlen <= sizeof(a.ss)) {
+		std::memcpy(&a.ss, res->ai_addr, res->ai_addrlen);
+		a.len = res->ai_addrlen;
+		a.family = res->ai_family;
+	}
+	freeaddrinfo(res);
+	if (a.family != AF_INET && a.family != AF_INET6)
+		return std::nullopt;
+	if (a.family == AF_INET6) {
+		const auto &s6 = reinterpret_cast<const sockaddr_in6 &>(a.ss);
+		if (IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr)) {
+			// An IPV6_V6ONLY socket cannot bind it: listen on IPv4.
+			sockaddr_in s4{};
+			s4.sin_family = AF_INET;
+			s4.sin_port = s6.sin6_port;
+			std::memcpy(&s4.sin_addr, &s6.sin6_addr.s6_addr[12], 4);
+			a.ss = {};
+			std::memcpy(&a.ss, &s4, sizeof(s4));
+			a.len = sizeof(s4);
+			a.family = AF_INET;
+		}
+	}
+	return a;
+}
+
+bool is_loopback(const ListenAddr &a)
+{
+	if (a.family == AF_INET) {
+		const auto &s4 = reinterpret_cast<const sockaddr_in &>(a.ss);
+		return (ntohl(s4.sin_addr.s_addr) >> 24) == 127;
+	}
+	if (a.family == AF_INET6) {
+		const auto &s6 = reinterpret_cast<const sockaddr_in6 &>(a.ss);
+		if (IN6_IS_ADDR_LOOPBACK(&s6.sin6_addr))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr) && s6.sin6_addr.s6_addr[12] == 127;
+	}
+	return false;
+}
+
+std::string host_port(const std::string &addr, int port)
+{
+	const bool v6 = addr.find(':') != std::string::npos && addr.front() != '[';
+	return (v6 ? "[" + addr + "]" : addr) + ":" + std::to_string(port);
+}
+
+int listen_tcp(const std::string &addr, int port, int backlog, std::string &error)
+{
+	auto a = parse_listen_addr(addr, port);
+	if (!a) {
+		error = addr + ": not a numeric IPv4 or IPv6 address";
+		return -1;
+	}
+	int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	const int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (a->family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(fd, reinterpret_cast<const sockaddr *>(&a->ss), a->len) < 0 ||
+	    listen(fd, backlog) < 0) {
+		error = "listening on " + host_port(addr, port) + ": " + std::strerror(errno);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+} // namespace v4l2vnc

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Listening addresses: numeric IPv4 or IPv6, nothing else.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <optional>
+#include <string>
+
+namespace v4l2vnc {
+
+struct ListenAddr {
+	sockaddr_storage ss{};
+	socklen_t len = 0;
+	int family = 0; // AF_INET or AF_INET6
+};
+
+// "127.0.0.1", "0.0.0.0", "::1", "::", "[::1]", "fe80::1%eth0"; an IPv4-mapped
+// IPv6 address ("::ffff:127.0.0.1") is taken as the IPv4 address it maps.
+// nullopt for anything else (names are not resolved).
+std::optional<ListenAddr> parse_listen_addr(const std::string &addr, int port);
+
+// 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104.
+bool is_loopback(const ListenAddr &a);
+
+// ADDR:PORT, IPv6 in brackets: "127.0.0.1:5900", "[::1]:5900".
+std::string host_port(const std::string &addr, int port);
+
+// A listening TCP socket (non-blocking, close-on-exec) on exactly @addr:
+// IPv6 sockets are IPV6_V6ONLY, so "::" does not take IPv4 connections
+// too.  Returns the fd, or -1 with @error set.
+int listen_tcp(const std::string &addr, int port, int backlog, std::string &error);
+
+} // namespace v4l2vnc

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The product path: v4l2vnc serves vkms's kms2v4l node. A viewer gets,
+# The product path: v4l2vnc serves vkms's kms2v4l node, chosen by its
+# output's name (--device Virtual-1; --list shows it). A viewer gets,
 # byte for byte, the frame vkms must compose for kms-scene's gradient at
 # 320x240; the scene ends (CRTC off) and comes back at 480x320: v4l2vnc
 # follows the source changes, a viewer connected across them is told the
@@ -26,7 +27,16 @@ for i in $(seq 50); do
 done
 grep -q 'gradient on 320x240' /tmp/s1.out || fail "kms-scene 320x240: $(cat /tmp/s1.out)"
 
-"$V" --device "$dev" --port 5901 --verbose >"$log" 2>&1 &
+# v4l2vnc --list says what the node shows; --device takes the output.
+"$V" --list >/tmp/list.out || fail "v4l2vnc --list"
+cat /tmp/list.out
+grep -q "^$dev	.*	shows card0-crtc0 (CRTC id [0-9]*) on Virtual-1	mode 320x240@" /tmp/list.out ||
+	fail "v4l2vnc --list does not say that $dev shows Virtual-1 at 320x240"
+"$V" --device No-Such-1 --port 5901 >/tmp/nosuch.out 2>&1 && fail "--device No-Such-1 accepted"
+grep -q "No-Such-1: no capture node shows this output" /tmp/nosuch.out ||
+	fail "--device No-Such-1: $(cat /tmp/nosuch.out)"
+
+"$V" --device Virtual-1 --port 5901 --verbose >"$log" 2>&1 &
 vnc=$!
 pids+=($vnc)
 for i in $(seq 50); do

@@ -125,6 +125,20 @@ int App::setup()
 
 	std::string err;
 	std::string path = opt_.device;
+	if (!path.empty() && path[0] != '/') {
+		// An output: a connector name ("Virtual-1") or "card0-crtc0".
+		kms2v4l_node_info node;
+		int r = kms2v4l_find(path.c_str(), &node);
+		if (r < 0) {
+			log("--device " + path + ": " +
+			    (r == -ENOENT ? std::string("no capture node shows this output "
+							"(v4l2vnc --list shows what each shows)")
+					  : std::string(std::strerror(-r))));
+			return 1;
+		}
+		log("output " + path + " is " + node.path);
+		path = node.path;
+	}
 	if (path.empty()) {
 		kms2v4l_node_info *nodes;
 		size_t n;
@@ -487,9 +501,19 @@ int list_nodes()
 		std::fprintf(stderr, "v4l2vnc: /sys/class/video4linux: %s\n", std::strerror(-r));
 		return 1;
 	}
-	for (size_t i = 0; i < n; i++)
-		std::printf("%s\t%s\tdriver %s\tcard %s\tbus %s\n", nodes[i].path, nodes[i].name,
-			    nodes[i].driver, nodes[i].card, nodes[i].bus_info);
+	for (size_t i = 0; i < n; i++) {
+		const kms2v4l_node_info &x = nodes[i];
+		std::printf("%s\t%s\tdriver %s\tcard %s\tbus %s", x.path, x.name, x.driver, x.card,
+			    x.bus_info);
+		if (x.drm_card >= 0)
+			std::printf("\tshows card%d-crtc%d (CRTC id %u) on %s", x.drm_card,
+				    x.drm_crtc_index, x.drm_crtc_id,
+				    x.connectors[0] ? x.connectors : "no connector (off)");
+		if (x.width)
+			std::printf("\tmode %ux%u@%u.%03u", x.width, x.height, x.refresh_mhz / 1000,
+				    x.refresh_mhz % 1000);
+		std::printf("\n");
+	}
 	free(nodes);
 	return 0;
 }

@@ -54,12 +54,14 @@ the parts of the picture that changed are sent (32x32 tiles compared).
                                                http://127.0.0.1:6080/vnc.html?port=5900
 
 Capture:
-  --device PATH        V4L2 capture node (default: the first one found)
+  --device PATH|OUTPUT V4L2 capture node, or the output it shows: a
+                       connector name (Virtual-1) or card0-crtc0 (kms2v4l
+                       nodes); default: the first capture node found
   --format FOURCC      pixel format, e.g. XR24, AR24, BGR4, RGBP, YUYV
                        (default: the best one the device offers)
   --size WxH           ask the device for this size (default: keep)
   --buffers N          V4L2 buffers to allocate (default 4)
-  --list               list capture nodes and exit
+  --list               list capture nodes (and what each shows) and exit
 VNC:
   --listen ADDR        IPv4 or IPv6 address to listen on, VNC and --web
                        (default 127.0.0.1; e.g. ::1, 0.0.0.0, ::); only

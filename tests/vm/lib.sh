@@ -61,3 +61,16 @@ wait_modetest() {
 	done
 	fail "modetest put no framebuffer on vkms"
 }
+
+# wait_listen PATTERN PID [LOG]: wait (up to 30 s: a loaded VM starts
+# slowly) until a listening TCP socket matches PATTERN (ERE on `ss -ltnH`,
+# e.g. '127\.0\.0\.1:5901 '); fails, with LOG, if PID exits first.
+wait_listen() {
+	local end=$((SECONDS + 30))
+	while [ $SECONDS -le $end ]; do
+		ss -ltnH | grep -Eq -- "$1" && return 0
+		kill -0 "$2" 2>/dev/null || fail "process $2 exited before listening on $1${3:+: $(cat "$3")}"
+		sleep 0.2
+	done
+	fail "nothing listens on $1${3:+: $(cat "$3")}"
+}

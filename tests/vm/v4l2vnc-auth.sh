@@ -26,11 +26,7 @@ printf 's3cret\n' >/tmp/pw
 "$V" --device "$dev" --format XR24 --size 640x480 --listen 0.0.0.0 --port 5901 \
 	--password-file /tmp/pw &
 pid=$!
-for i in $(seq 50); do
-	ss -ltn | grep -q '0.0.0.0:5901 ' && break
-	kill -0 "$pid" 2>/dev/null || fail "v4l2vnc exited"
-	sleep 0.2
-done
+wait_listen '0\.0\.0\.0:5901 ' "$pid"
 V4L2VNC_PASSWORD=s3cret "$C" snapshot 127.0.0.1:5901 /tmp/a.raw >/tmp/a.out ||
 	fail "right password refused"
 [ "$(cat /tmp/a.out)" = 640x480 ] || fail "client saw $(cat /tmp/a.out)"
@@ -53,19 +49,10 @@ for a in :: 2001:db8::1 ::ffff:10.0.0.1; do
 	set -e
 	[ "$rc" = 2 ] || fail "--listen $a without a password: exit status $rc, not 2"
 done
-wait_listen() { # PATTERN (up to 30 s: a loaded VM starts slowly)
-	local end=$((SECONDS + 30))
-	while [ $SECONDS -le $end ]; do
-		ss -ltnH | grep -Eq -- "$1" && return 0
-		kill -0 "$pid" 2>/dev/null || fail "v4l2vnc exited"
-		sleep 0.2
-	done
-	fail "nothing listens on $1"
-}
 "$V" --device "$dev" --format XR24 --size 640x480 --listen ::1 --port 5902 --web 6082 &
 pid=$!
-wait_listen '\[::1\]:5902 '
-wait_listen '\[::1\]:6082 '
+wait_listen '\[::1\]:5902 ' "$pid"
+wait_listen '\[::1\]:6082 ' "$pid"
 ss -ltnH | grep -E ':590[0-9] |:608[0-9] ' | grep -v '\[::1\]:' &&
 	fail "--listen ::1 listens elsewhere too"
 "$C" snapshot '[::1]:5902' /tmp/a.raw >/tmp/a.out || fail "no picture over [::1]"
@@ -83,7 +70,7 @@ pid=
 	--password-file /tmp/pw &
 pid=$!
 # ss shows :: as * when it reads /proc (no inet_diag in the guest).
-wait_listen '(\[::\]|\*):5903 '
+wait_listen '(\[::\]|\*):5903 ' "$pid"
 V4L2VNC_PASSWORD=s3cret "$C" snapshot '[::1]:5903' /tmp/a.raw >/dev/null ||
 	fail "right password refused over IPv6"
 if V4L2VNC_PASSWORD=s3cret "$C" snapshot 127.0.0.1:5903 /tmp/b.raw >/dev/null 2>&1; then

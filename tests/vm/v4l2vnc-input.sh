@@ -19,11 +19,7 @@ trap cleanup EXIT
 
 "$V" --device "$dev" --format XR24 --size 640x480 --input --port 5901 &
 pid=$!
-for i in $(seq 50); do
-	ss -ltn | grep -q '127.0.0.1:5901 ' && break
-	kill -0 "$pid" 2>/dev/null || fail "v4l2vnc exited"
-	sleep 0.2
-done
+wait_listen '127\.0\.0\.1:5901 ' "$pid"
 
 "$C" evread "v4l2vnc pointer+keyboard" 12 30 >/tmp/ev.txt &
 epid=$!

@@ -39,11 +39,7 @@ grep -q "No-Such-1: no capture node shows this output" /tmp/nosuch.out ||
 "$V" --device Virtual-1 --port 5901 --verbose >"$log" 2>&1 &
 vnc=$!
 pids+=($vnc)
-for i in $(seq 50); do
-	ss -ltn | grep -q '127.0.0.1:5901 ' && break
-	kill -0 "$vnc" 2>/dev/null || { cat "$log"; fail "v4l2vnc exited"; }
-	sleep 0.2
-done
+wait_listen '127\.0\.0\.1:5901 ' "$vnc" "$log"
 "$C" snapshot 127.0.0.1:5901 /tmp/a.raw >/tmp/a.out || fail "snapshot at 320x240"
 [ "$(cat /tmp/a.out)" = 320x240 ] || fail "viewer saw $(cat /tmp/a.out)"
 "$C" cmp /tmp/a.raw /tmp/e1.raw XR24 320 240 1280 || fail "320x240 frame differs from vkms's composition"

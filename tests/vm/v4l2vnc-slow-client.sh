@@ -29,11 +29,7 @@ trap cleanup EXIT
 "$V" --device "$dev" --format XR24 --size 640x480 --listen 127.0.0.1 --port $PORT --verbose \
 	2>/tmp/v4l2vnc.log &
 pid=$!
-for _ in $(seq 100); do
-	ss -ltn | grep -q "127.0.0.1:$PORT " && break
-	kill -0 "$pid" 2>/dev/null || fail "v4l2vnc exited: $(cat /tmp/v4l2vnc.log)"
-	sleep 0.2
-done
+wait_listen "127\\.0\\.0\\.1:$PORT " "$pid" /tmp/v4l2vnc.log
 
 # Captured frames so far, from the statistics SIGUSR1 prints ("stuck" when
 # the daemon does not answer within 5 s: its loop is stuck).  libvncserver

@@ -21,16 +21,6 @@ pid=
 cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; }
 trap cleanup EXIT
 
-wait_port() { # PORT
-	local i
-	for i in $(seq 50); do
-		ss -ltn | grep -q "127.0.0.1:$1 " && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.2
-	done
-	return 1
-}
-
 check_format() { # FOURCC BYTES_PER_PIXEL
 	local fcc=$1 bpp=$2 stride size
 	v4l2-ctl -d "$dev" -v width=$W,height=$H,pixelformat="$fcc" || fail "S_FMT $fcc"
@@ -45,7 +35,7 @@ check_format() { # FOURCC BYTES_PER_PIXEL
 
 	"$V" --device "$dev" --format "$fcc" --size ${W}x$H --port 5901 &
 	pid=$!
-	wait_port 5901 || fail "v4l2vnc did not listen on 5901"
+	wait_listen '127\.0\.0\.1:5901 ' "$pid"
 	# Two clients at once.
 	"$C" snapshot 127.0.0.1:5901 /tmp/a.raw >/tmp/a.out &
 	local ca=$!

@@ -17,11 +17,7 @@ cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; }
 trap cleanup EXIT
 "$V" --device "$dev" --format XR24 --size 640x480 --port 5901 --web 6080 ${V4L2VNC_VERBOSE:+--verbose} &
 pid=$!
-for i in $(seq 50); do
-	ss -ltn | grep -q '127.0.0.1:6080 ' && break
-	kill -0 "$pid" 2>/dev/null || fail "v4l2vnc exited"
-	sleep 0.2
-done
+wait_listen '127\.0\.0\.1:6080 ' "$pid"
 # Nothing listens beyond loopback (no IPv6 listener either).
 ss -ltn | awk 'NR > 1 { print $4 }' | grep -vE '^(127\.0\.0\.1|\[::1\]):' &&
 	fail "a socket listens beyond loopback"

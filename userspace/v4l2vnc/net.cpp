@@ -94,4 +94,15 @@ int listen_tcp(const std::string &addr, int port, int backlog, std::string &erro
 	return fd;
 }
 
+int local_port(int fd)
+{
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(reinterpret_cast<const sockaddr_in6 &>(ss).sin6_port);
+	return ntohs(reinterpret_cast<const sockaddr_in &>(ss).sin_port);
+}
+
 } // namespace v4l2vnc

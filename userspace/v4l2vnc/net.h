@@ -31,4 +31,7 @@ std::string host_port(const std::string &addr, int port);
 // too.  Returns the fd, or -1 with @error set.
 int listen_tcp(const std::string &addr, int port, int backlog, std::string &error);
 
+// The local port of a bound socket, -1 on error.
+int local_port(int fd);
+
 } // namespace v4l2vnc

@@ -133,13 +133,7 @@ std::unique_ptr<WebServer> WebServer::create(const std::string &addr, int port,
 
 int WebServer::port() const
 {
-	sockaddr_storage ss{};
-	socklen_t len = sizeof(ss);
-	if (getsockname(listen_.get(), reinterpret_cast<sockaddr *>(&ss), &len) < 0)
-		return -1;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(reinterpret_cast<const sockaddr_in6 &>(ss).sin6_port);
-	return ntohs(reinterpret_cast<const sockaddr_in &>(ss).sin_port);
+	return local_port(listen_.get());
 }
 
 void WebServer::accept_all()

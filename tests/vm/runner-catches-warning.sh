@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Host side: a kernel WARNING in the guest fails the VM run with status
 # 125 and names the line, even though the guest command itself succeeds;
-# a clean run passes; a run over its time limit is killed with 124.
+# a clean run passes; a run over its time limit is killed with 124; a
+# wedged guest is made to print its backtraces (NMI) and gives 124.
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 run="$src/scripts/vm-run"
@@ -24,4 +25,17 @@ rc=$?
 rc=$?
 [ "$rc" = 124 ] || fail "an overrun gave status $rc, expected 124"
 pgrep -f "selftest-timeout" >/dev/null && fail "QEMU left behind after the timeout"
+
+# A guest that does not stop its command itself (here its timeout is
+# stopped) is wedged: at the limit it gets an NMI and panics with every
+# CPU's backtrace on the console; the run still ends with 124.
+out=$("$run" -q --no-modules --timeout 40 --name selftest-wedged -- \
+	sh -c 'kill -STOP $PPID; sleep 1000' 2>&1)
+rc=$?
+[ "$rc" = 124 ] || fail "a wedged guest gave status $rc, expected 124 ($out)"
+grep -q 'wedged; NMI sent' <<<"$out" || fail "the report does not say the guest was wedged: $out"
+console=${KMS2V4L_BUILD:-$src/build}/vm-runs/selftest-wedged/console.log
+grep -q 'NMI received' "$console" && grep -q 'Call Trace' "$console" ||
+	fail "no NMI backtrace in $console"
+pgrep -f "selftest-wedged" >/dev/null && fail "QEMU left behind after the NMI"
 echo "runner-catches-warning: PASS"

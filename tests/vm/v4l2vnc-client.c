@@ -9,7 +9,7 @@
  *   v4l2vnc-client garbage HOST:PORT        handshake, then junk; exit 0
  *                                           when the server drops us
  *   v4l2vnc-client input HOST:PORT X Y      pointer to (X,Y), left click,
- *                                           key 'a', 'A' (with Shift), Return
+ *                                           key 'a', 'A' and '$' (with Shift), Return
  *   v4l2vnc-client cmp VNC.raw FRAME FOURCC W H STRIDE
  *                                           compares a snapshot with a V4L2
  *                                           frame (XR24, RGBP or YUYV), exit 0 if
@@ -215,6 +215,10 @@ static int input(const char *hostport, int x, int y)
 	ok &= SendKeyEvent(c, 0xffe1 /* Shift_L */, TRUE);
 	ok &= SendKeyEvent(c, 'A', TRUE);
 	ok &= SendKeyEvent(c, 'A', FALSE);
+	ok &= SendKeyEvent(c, 0xffe1, FALSE);
+	ok &= SendKeyEvent(c, 0xffe1, TRUE);
+	ok &= SendKeyEvent(c, '$', TRUE); /* Shift+4 on us, not KEY_DOLLAR */
+	ok &= SendKeyEvent(c, '$', FALSE);
 	ok &= SendKeyEvent(c, 0xffe1, FALSE);
 	ok &= SendKeyEvent(c, 0xff0d /* Return */, TRUE);
 	ok &= SendKeyEvent(c, 0xff0d, FALSE);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # v4l2vnc --input: a VNC client's pointer move, click and key presses
-# ('a', Shift+'A', Return) arrive on v4l2vnc's uinput device as the right
+# ('a', Shift+'A', Shift+'$', Return) arrive on v4l2vnc's uinput device as the right
 # evdev events, read back with libevdev.
 . "$(dirname "$0")/lib.sh"
 V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc
@@ -21,7 +21,7 @@ trap cleanup EXIT
 pid=$!
 wait_listen '127\.0\.0\.1:5901 ' "$pid"
 
-"$C" evread "v4l2vnc pointer+keyboard" 12 30 >/tmp/ev.txt &
+"$C" evread "v4l2vnc pointer+keyboard" 16 30 >/tmp/ev.txt &
 epid=$!
 for i in $(seq 50); do
 	grep -q ready /tmp/ev.txt && break
@@ -29,7 +29,7 @@ for i in $(seq 50); do
 done
 grep -q ready /tmp/ev.txt || fail "uinput device not found"
 "$C" input 127.0.0.1:5901 100 200 || fail "VNC client could not send input"
-wait "$epid" || { cat /tmp/ev.txt; fail "fewer than 12 input events arrived"; }
+wait "$epid" || { cat /tmp/ev.txt; fail "fewer than 16 input events arrived"; }
 epid=
 cat >/tmp/want.txt <<EOT
 ready
@@ -42,6 +42,10 @@ EV_KEY KEY_A 0
 EV_KEY KEY_LEFTSHIFT 1
 EV_KEY KEY_A 1
 EV_KEY KEY_A 0
+EV_KEY KEY_LEFTSHIFT 0
+EV_KEY KEY_LEFTSHIFT 1
+EV_KEY KEY_4 1
+EV_KEY KEY_4 0
 EV_KEY KEY_LEFTSHIFT 0
 EV_KEY KEY_ENTER 1
 EV_KEY KEY_ENTER 0

@@ -11,8 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 dev=$(kms2v4l_node) || fail "no kms2v4l node for vkms"
-modprobe vivid n_devs=1 node_types=0x1 || fail "modprobe vivid"
-vivid=$(video_by_name '^vivid-000-vid-cap$') || fail "no vivid node"
+vivid=$(vivid_node) || fail "no vivid node"
 scene_start --mode 160x120@20 gradient
 
 check() {

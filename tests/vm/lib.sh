@@ -32,6 +32,12 @@ video_by_name() {
 # The kms2v4l node of vkms's first CRTC.
 kms2v4l_node() { video_by_name '^vkms card[0-9]+ CRTC 0$'; }
 
+# Load vivid with one video capture node and print that node's path.
+vivid_node() {
+	modprobe vivid n_devs=1 node_types=0x1 || { echo "modprobe vivid failed" >&2; return 1; }
+	video_by_name '^vivid-000-vid-cap$'
+}
+
 # Start kms-scene ARGS... in the background, holding its scene until the
 # test ends; waits until the scene is committed.
 scene_start() {

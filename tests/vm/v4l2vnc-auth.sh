@@ -9,8 +9,7 @@ V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc
 C=$KMS2V4L_BUILD/tests/vm/v4l2vnc-client
 
 ip link set lo up || fail "ip link set lo up"
-modprobe vivid n_devs=1 node_types=0x1 || fail "modprobe vivid"
-dev=$(video_by_name '^vivid-000-vid-cap$') || fail "no vivid capture node"
+dev=$(vivid_node) || fail "no vivid capture node"
 
 set +e
 "$V" --device "$dev" --listen 0.0.0.0 --port 5901 2>/tmp/refuse.txt

@@ -11,8 +11,7 @@ out=/tmp/v4l2vnc.mp4
 export GST_REGISTRY=$KMS2V4L_BUILD/vm-gst-registry.bin
 
 gst-inspect-1.0 x264enc >/dev/null 2>&1 || skip "no x264enc (gstreamer1.0-plugins-ugly)"
-modprobe vivid n_devs=1 node_types=0x1 || fail "modprobe vivid"
-dev=$(video_by_name '^vivid-000-vid-cap$') || fail "no vivid capture node"
+dev=$(vivid_node) || fail "no vivid capture node"
 
 "$V" --device "$dev" --format XR24 --size 640x480 --no-vnc \
 	--gst "videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=ultrafast tune=zerolatency ! mp4mux ! filesink location=$out" \

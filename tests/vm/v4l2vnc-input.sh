@@ -10,8 +10,7 @@ C=$KMS2V4L_BUILD/tests/vm/v4l2vnc-client
 ip link set lo up || fail "ip link set lo up"
 modprobe uinput || skip "no uinput module"
 modprobe evdev || skip "no evdev module"
-modprobe vivid n_devs=1 node_types=0x1 || fail "modprobe vivid"
-dev=$(video_by_name '^vivid-000-vid-cap$') || fail "no vivid capture node"
+dev=$(vivid_node) || fail "no vivid capture node"
 
 pid= epid=
 cleanup() { kill $pid $epid 2>/dev/null || true; }

@@ -28,8 +28,7 @@ if [ "${1:-}" = --guest ]; then
 	done
 	[ -n "$nic" ] || fail "no NIC (vm-run --fwd gives one)"
 	ip link set "$nic" up && ip addr add 10.0.2.15/24 dev "$nic" || fail "NIC set-up"
-	modprobe vivid n_devs=1 node_types=0x1 || fail "modprobe vivid"
-	dev=$(video_by_name '^vivid-000-vid-cap$') || fail "no vivid capture node"
+	dev=$(vivid_node) || fail "no vivid capture node"
 	# 2 frames/s: fewer wake-ups of vivid's capture thread, whose timeout
 	# computation races with a busy host (see README).
 	v4l2-ctl -d "$dev" -c osd_text_mode=2 -p 2 || fail "vivid controls"

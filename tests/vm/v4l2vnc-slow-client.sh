@@ -15,8 +15,7 @@ C=$KMS2V4L_BUILD/tests/vm/v4l2vnc-client
 PORT=5901 SECS=6
 
 ip link set lo up || fail "ip link set lo up"
-modprobe vivid n_devs=1 node_types=0x1 || fail "modprobe vivid"
-dev=$(video_by_name '^vivid-000-vid-cap$') || fail "no vivid capture node"
+dev=$(vivid_node) || fail "no vivid capture node"
 v4l2-ctl -d "$dev" -c horizontal_movement=5 -c vertical_movement=5 || fail "vivid controls"
 
 pid= spid=

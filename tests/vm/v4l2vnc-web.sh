@@ -9,8 +9,7 @@ V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc
 
 [ -f /usr/share/novnc/vnc.html ] || skip "noVNC not installed (package novnc)"
 ip link set lo up || fail "ip link set lo up"
-modprobe vivid n_devs=1 node_types=0x1 || fail "modprobe vivid"
-dev=$(video_by_name '^vivid-000-vid-cap$') || fail "no vivid capture node"
+dev=$(vivid_node) || fail "no vivid capture node"
 
 pid=
 cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; }

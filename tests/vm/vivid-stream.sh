@@ -4,8 +4,7 @@
 # and v4l2-ctl streams ten MMAP frames from it: ten whole frames arrive.
 . "$(dirname "$0")/lib.sh"
 
-modprobe vivid n_devs=1 node_types=0x1 || fail "modprobe vivid"
-dev=$(video_by_name '^vivid-000-vid-cap$') || fail "no vivid capture node"
+dev=$(vivid_node) || fail "no vivid capture node"
 v4l2-ctl -d "$dev" -v width=640,height=480,pixelformat=YUYV || fail "S_FMT on $dev"
 size=$(v4l2-ctl -d "$dev" -V | sed -n 's/.*Size Image *: *//p')
 [ -n "$size" ] || fail "no sizeimage from $dev"

@@ -92,6 +92,22 @@ static int dqbuf(void)
 	return b.index;
 }
 
+/* A buffer can be dequeued. */
+static int frame_ready(void)
+{
+	struct pollfd p = { .fd = vfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
 /* Status of the write fences of @dmabuf: 1 signalled, 0 active, -1 none
  * of kms2v4l's. */
 static int kms2v4l_write_fence(int dmabuf)
@@ -176,9 +192,10 @@ int main(int argc, char **argv)
 			violation("the stream stopped while buffer 0 was fenced");
 		if (idx == 0)
 			violation("buffer 0 came back while its vgem fence was unsignalled");
-		/* 3. our write fence, busy while the frame is composed */
+		/* 3. our write fence, busy while the frame is composed: watched
+		 * until that frame is ready, however long the vblank takes */
 		qbuf(1, dmabuf[1], size);
-		for (int spin = 0; spin < 2000 && !saw_active; spin++)
+		for (double end = now() + 2; !saw_active && !frame_ready() && now() < end;)
 			if (kms2v4l_write_fence(dmabuf[1]) == 0)
 				saw_active = 1;
 	}

@@ -3,103 +3,91 @@
  * kms2v4l - export what a KMS CRTC shows as a V4L2 capture device
  *
  * The in-kernel API a DRM driver uses to offer a CRTC as a capture
- * source. See the DOC section of kms2v4l-core.c for the model.
+ * source. See the DOC section of kms2v4l-core.c for the contract.
  */
 #ifndef _MEDIA_KMS2V4L_H
 #define _MEDIA_KMS2V4L_H
 
+#include <drm/drm_rect.h>
+#include <linux/iosys-map.h>
 #include <linux/ktime.h>
 #include <linux/types.h>
-#include <linux/v4l2-controls.h>
+#include <uapi/linux/kms2v4l.h>
 
-/*
- * Read-only control: the CRTC vblank counter of the first frame of the
- * current stream. Buffer sequence numbers count vblanks from it, so a
- * frame shows vblank (sequence base + buffer sequence).
- */
-#define V4L2_CID_KMS2V4L_SEQUENCE_BASE	(V4L2_CID_USER_BASE | 0x1a00)
-
-/*
- * Read-only controls naming what the node shows: the KMS object id of the
- * CRTC (as in drmModeGetCrtc()), and the names of the connectors the CRTC
- * drives, comma-separated (e.g. "Virtual-1"), empty while it is off.
- */
-#define V4L2_CID_KMS2V4L_CRTC_ID	(V4L2_CID_USER_BASE | 0x1a01)
-#define V4L2_CID_KMS2V4L_CONNECTORS	(V4L2_CID_USER_BASE | 0x1a02)
-
-/* Longest connector list kept, in bytes with the NUL. */
-#define KMS2V4L_CONNECTORS_MAX		64
-
-struct device;
-struct drm_display_mode;
+struct drm_atomic_state;
+struct drm_crtc;
+struct drm_crtc_state;
+struct drm_format_info;
 struct kms2v4l_source;
 
 /**
- * struct kms2v4l_source_ops - what the core asks of the DRM driver
- * @start: a client started streaming: compose every frame from now on
- *	and offer it with kms2v4l_frame_begin(). Called in process context
- *	with the node's lock held; may sleep.
- * @stop: streaming stopped: stop composing for capture. The core
- *	refuses new frames from now on and itself waits for the end of a
- *	frame already begun, so @stop need not wait for the composer.
+ * struct kms2v4l_funcs - what the core asks of the DRM driver
+ * @start: a client started streaming: from now on, offer each frame the
+ *	CRTC shows with kms2v4l_frame_begin(). Process context, may sleep;
+ *	called with the node's lock held.
+ * @stop: streaming stopped. The core refuses new frames from now on
+ *	and itself waits for a frame already begun to end, so @stop need
+ *	not wait for the driver's composer. Same context as @start.
  */
-struct kms2v4l_source_ops {
+struct kms2v4l_funcs {
 	int (*start)(struct kms2v4l_source *src);
 	void (*stop)(struct kms2v4l_source *src);
 };
 
 /**
- * struct kms2v4l_source_info - a CRTC offered as a capture source
- * @parent: the DRM device's struct device (the node's sysfs parent)
- * @driver: DRM driver name, e.g. "vkms"
- * @card: DRM minor index (the N of /dev/dri/cardN)
- * @crtc_index: index of the CRTC on its device
- * @crtc_id: KMS object id of the CRTC
- * @ops: callbacks into the driver
- * @priv: driver data, returned by kms2v4l_source_priv()
- */
-struct kms2v4l_source_info {
-	struct device *parent;
-	const char *driver;
-	unsigned int card;
-	unsigned int crtc_index;
-	u32 crtc_id;
-	const struct kms2v4l_source_ops *ops;
-	void *priv;
-};
-
-/**
  * struct kms2v4l_frame - a capture buffer handed to the driver
- * @vaddr: kernel address of the first byte of the image
- * @drm_format: DRM fourcc of the pixels to write (DRM_FORMAT_*)
- * @width: width in pixels (the CRTC's hdisplay)
- * @height: height in lines (the CRTC's vdisplay)
- * @pitch: bytes from one line to the next
- * @cookie: core-private, do not touch
+ * @map: where the image starts (system or I/O memory)
+ * @format: the DRM format of the pixels to write, one the driver
+ *	declared at kms2v4l_crtc_init()
+ * @width: width in pixels (the mode's hdisplay)
+ * @height: height in lines (the mode's vdisplay)
+ * @pitch: bytes from one line of the first plane to the next; further
+ *	planes (e.g. the CbCr plane of NV12) follow the first one
+ *	contiguously, each with pitch @pitch * format->cpp[i] /
+ *	format->cpp[0] / format->hsub
+ * @age: how many delivered frames ago this buffer was filled: 0 when it
+ *	holds no frame (new, or since the size or format changed), 1 when
+ *	it holds the previous delivered frame, and so on
+ * @clip: the part of the frame the driver must write; the rest of the
+ *	buffer already holds the right pixels (today the core always asks
+ *	for the whole frame)
+ * @vblank: set by the driver before kms2v4l_frame_end(): the CRTC's
+ *	vblank counter of the frame; ignored for a CRTC without vblank
+ *	support (the core counts frames itself)
+ * @timestamp: set by the driver: the CLOCK_MONOTONIC time the frame
+ *	started (its vblank); 0 to take the time of kms2v4l_frame_end()
+ * @buf: core-private: the buffer
  */
 struct kms2v4l_frame {
-	void *vaddr;
-	u32 drm_format;
+	struct iosys_map map;
+	const struct drm_format_info *format;
 	unsigned int width;
 	unsigned int height;
 	unsigned int pitch;
-	void *cookie;
+	unsigned int age;
+	struct drm_rect clip;
+	u64 vblank;
+	ktime_t timestamp;
+	void *buf;
 };
 
-struct kms2v4l_source *
-kms2v4l_source_register(const struct kms2v4l_source_info *info);
-void kms2v4l_source_unregister(struct kms2v4l_source *src);
+struct kms2v4l_source *kms2v4l_crtc_init(struct drm_crtc *crtc,
+					 const u32 *formats,
+					 unsigned int num_formats,
+					 const struct kms2v4l_funcs *funcs,
+					 void *priv);
 void *kms2v4l_source_priv(struct kms2v4l_source *src);
 
-void kms2v4l_source_set_connectors(struct kms2v4l_source *src,
-				   const char *names);
-void kms2v4l_source_set_mode(struct kms2v4l_source *src,
-			     const struct drm_display_mode *mode);
+void kms2v4l_crtc_update(struct kms2v4l_source *src,
+			 struct drm_atomic_state *state);
+void kms2v4l_crtc_damage(struct kms2v4l_source *src,
+			 const struct drm_rect *rects, unsigned int num_rects);
 
+bool kms2v4l_frame_wanted(struct kms2v4l_source *src);
 int kms2v4l_frame_begin(struct kms2v4l_source *src,
+			const struct drm_crtc_state *state,
 			struct kms2v4l_frame *frame);
 void kms2v4l_frame_end(struct kms2v4l_source *src,
-		       struct kms2v4l_frame *frame, u64 sequence,
-		       ktime_t timestamp, bool error);
+		       struct kms2v4l_frame *frame, int error);
 
 #endif /* _MEDIA_KMS2V4L_H */

@@ -3,7 +3,7 @@
  * kms-scene - put a known scene on vkms's CRTC and say what it must look
  * like once composed.
  *
- *   kms-scene [--mode WxH@HZ] [--expect FILE] [--hold SEC] SCENE
+ *   kms-scene [--driver NAME] [--mode WxH@HZ] [--expect FILE] [--hold SEC] SCENE
  *   kms-scene [--mode WxH@HZ] --flips N --log FILE
  *
  * SCENE is one of
@@ -20,6 +20,8 @@
  * as vkms's composer must produce it, as XRGB8888 (bytes B,G,R,0xff), so
  * a capture can be compared byte for byte. The scene is held for --hold
  * seconds (default: until stdin closes), then the output is switched off.
+ *
+ * --driver picks the DRM driver whose first card is used (default vkms).
  *
  * --flips N page-flips between solid colours N times (after --hold
  * seconds), one flip per vblank, and logs "SEQUENCE RRGGBB" for each
@@ -207,7 +209,7 @@ static void hold_scene(unsigned int hold)
 int main(int argc, char **argv)
 {
 	uint32_t w = 320, h = 240, hz = 30, flips = 0, hold = 0;
-	const char *expect = NULL, *log = NULL, *scene;
+	const char *expect = NULL, *log = NULL, *scene, *driver = "vkms";
 	uint32_t conn, crtc, blob;
 	struct layer layers[3] = { 0 };
 	drmModeResPtr res;
@@ -220,6 +222,7 @@ int main(int argc, char **argv)
 		{ "hold", required_argument, NULL, 'H' },
 		{ "flips", required_argument, NULL, 'f' },
 		{ "log", required_argument, NULL, 'l' },
+		{ "driver", required_argument, NULL, 'd' },
 		{ 0 }
 	};
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -232,6 +235,7 @@ int main(int argc, char **argv)
 		case 'H': hold = atoi(optarg); break;
 		case 'f': flips = atoi(optarg); break;
 		case 'l': log = optarg; break;
+		case 'd': driver = optarg; break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of kms-scene.c\n");
 			return 2;
@@ -241,9 +245,9 @@ int main(int argc, char **argv)
 	if (!scene || (flips && !log))
 		die("no scene (or --flips without --log)", EINVAL);
 
-	fd = kms_open("vkms");
+	fd = kms_open(driver);
 	if (fd < 0)
-		die("no vkms card", fd);
+		die(driver, fd);
 	if (drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) ||
 	    drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1))
 		die("atomic client caps", errno);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # checkpatch.pl --strict (from Debian's linux-source-6.1) is clean on the
-# kms2v4l sources and on every patch of the vkms series, apart from the
+# kms2v4l sources (with the uapi header and the test-only driver) and on every patch of the vkms series, apart from the
 # messages listed with a reason in checkpatch-allow.txt.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +25,8 @@ report() { # report NAME OUTPUT
 }
 
 cd "$src"
-for f in drivers/media/platform/kms2v4l/*.[ch] include/media/kms2v4l.h; do
+for f in drivers/media/platform/kms2v4l/*.[ch] drivers/media/platform/kms2v4l/Kconfig \
+	include/media/kms2v4l.h include/uapi/linux/kms2v4l.h tests/kmod/*.c; do
 	report "$f" "$(perl "$cp" --strict --no-tree --terse --show-types -f "$f" 2>&1)"
 done
 while read -r p _; do

@@ -80,3 +80,28 @@ wait_listen() {
 	done
 	fail "nothing listens on $1${3:+: $(cat "$3")}"
 }
+
+# compliance_clean DEV ARGS...: v4l2-compliance -d DEV ARGS must end with
+# 0 failures and 0 warnings. A run whose only complaints are sequence
+# gaps (frames the guest dropped on a loaded host) is repeated, at most
+# twice; only a clean run passes.
+compliance_clean() {
+	local dev=$1 out total try complaints
+	shift
+	for try in 1 2 3; do
+		out=$(v4l2-compliance -d "$dev" "$@" 2>&1) || true
+		total=$(grep -E "^Total for kms2v4l device $dev:" <<<"$out") ||
+			fail "v4l2-compliance $* printed no total: $out"
+		info "v4l2-compliance $*: $total"
+		grep -qE 'Failed: 0, Warnings: 0$' <<<"$total" && return 0
+		complaints=$(grep -oE '(fail|warn): .*' <<<"$out")
+		grep -E 'fail|warn' <<<"$out" | head -20
+		if [ "$try" -lt 3 ] && grep -qE 'Failed: 0,' <<<"$total" &&
+			! grep -qvE 'got sequence number [0-9]+, expected [0-9]+$' <<<"$complaints"; then
+			info "only sequence gaps (frames dropped under host load): run $((try + 1)) of 3"
+			continue
+		fi
+		break
+	done
+	fail "v4l2-compliance $* on $dev: $total"
+}

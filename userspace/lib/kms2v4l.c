@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kms2v4l.h>
 #include <linux/videodev2.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -21,6 +22,14 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The public header spells the kernel's control ids out: keep them equal. */
+_Static_assert(KMS2V4L_CID_SEQUENCE_BASE == V4L2_CID_KMS2V4L_SEQUENCE_BASE,
+	       "sequence base control id");
+_Static_assert(KMS2V4L_CID_CRTC_ID == V4L2_CID_KMS2V4L_CRTC_ID,
+	       "CRTC id control id");
+_Static_assert(KMS2V4L_CID_CONNECTORS == V4L2_CID_KMS2V4L_CONNECTORS,
+	       "connectors control id");
 
 struct kms2v4l_buffer {
 	void *map;     /* MMAP: the mapping, else NULL */

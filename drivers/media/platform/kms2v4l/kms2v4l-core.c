@@ -6,35 +6,70 @@
 /**
  * DOC: kms2v4l overview
  *
- * A DRM driver offers each of its CRTCs as a capture source with
- * kms2v4l_source_register(); the core gives it a V4L2 video capture node
- * (driver "kms2v4l", card "<driver> card<N> CRTC <i>").
+ * A DRM driver offers a CRTC as a V4L2 video capture source with one
+ * call, kms2v4l_crtc_init(), made while it sets up its mode objects
+ * (before drm_dev_register()). It hands over the &drm_crtc, the DRM
+ * formats it can write frames in (the core derives the V4L2 formats
+ * from them) and two callbacks; everything else the core reads from the
+ * CRTC: the node's names (driver, card, CRTC index and KMS id) at init,
+ * and the mode, on/off state and connectors from the CRTC's atomic state
+ * at each kms2v4l_crtc_update(), which the driver calls from its CRTC's
+ * &drm_crtc_helper_funcs.atomic_enable, .atomic_disable and
+ * .atomic_flush. The node goes away by itself when the DRM device is
+ * released (a managed action), after the driver's last commit.
  *
  * The CRTC's mode is the node's input signal, as on an HDMI receiver:
- * the driver reports every mode change (and the CRTC going off) with
- * kms2v4l_source_set_mode(). QUERY_DV_TIMINGS returns the mode, or
- * -ENOLINK while the CRTC is off; a change of active size queues a
- * V4L2_EVENT_SOURCE_CHANGE. The capture format follows the DV timings
- * last set with S_DV_TIMINGS (initially the first mode seen). While
- * they differ in size from the CRTC's mode, frames are not delivered
- * and queued buffers wait: the client is expected to stop streaming,
- * query the new timings, set them and restart.
+ * QUERY_DV_TIMINGS returns it, or -ENOLINK while the CRTC is off; each
+ * change of the mode (or of the CRTC's on/off state) queues a
+ * V4L2_EVENT_SOURCE_CHANGE. While no buffers are allocated the format's
+ * size follows the mode as soon as the mode changes; once they are, the
+ * size stays as negotiated (a change of refresh alone still shows in
+ * G_PARM and the timings) and, while it differs from the mode, frames
+ * are not delivered and queued buffers wait: the client is expected to
+ * stop streaming, query the new timings, set them and restart.
  *
- * Frames: while a client streams, the driver composes every frame and,
- * for each, asks for a buffer with kms2v4l_frame_begin(), writes the
- * whole image into it in the requested format, and completes it with
- * kms2v4l_frame_end() giving the vblank's CLOCK_MONOTONIC timestamp and
- * the CRTC's vblank counter. Buffer sequence numbers count vblanks from
- * the stream's first frame (so each stream starts at 0, as V4L2 clients
- * expect); the read-only control V4L2_CID_KMS2V4L_SEQUENCE_BASE holds
- * that first frame's vblank counter, so a frame shows vblank
- * (base + sequence) and can be matched with the flip events of KMS. A
- * vblank without a queued buffer is a dropped frame, visible as a gap
- * in the sequence numbers.
+ * Frames: between @start and @stop, for each frame the CRTC shows, the
+ * driver checks kms2v4l_frame_wanted() (cheap; false when no buffer is
+ * queued, so nothing is composed for nobody), takes a buffer with
+ * kms2v4l_frame_begin(), writes the frame's pixels into
+ * &kms2v4l_frame.map (system or I/O memory; at least &kms2v4l_frame.clip,
+ * &kms2v4l_frame.age tells what the buffer already holds), sets the
+ * frame's vblank counter and time and completes it with
+ * kms2v4l_frame_end(). Only the begin must run in process context;
+ * the end may come from any context, hard interrupts included. A driver
+ * whose device has no vblank support gets sequence numbers from the
+ * core's own count of frames and, if it gives no time, the time of the
+ * frame's end. Damage (what changed on the CRTC) is accumulated by the
+ * core from kms2v4l_crtc_update() and kms2v4l_crtc_damage() across
+ * frames nobody received, and kept with each delivered buffer.
+ *
+ * Buffer sequence numbers count vblanks from the stream's first frame
+ * (so each stream starts at 0); the read-only control
+ * V4L2_CID_KMS2V4L_SEQUENCE_BASE holds that first frame's vblank
+ * counter, so a frame shows vblank (base + sequence) and can be matched
+ * with the flip events of KMS. A vblank without a queued buffer is a
+ * dropped frame, visible as a gap in the sequence numbers.
+ *
+ * Between kms2v4l_frame_begin() and kms2v4l_frame_end() the driver is
+ * in a dma-fence signalling section (an imported dma-buf carries the
+ * frame's write fence): it must not allocate memory that may reclaim,
+ * nor wait on fences or on locks held around such allocations. A driver
+ * that writes the frame in one task annotates that section with
+ * dma_fence_begin_signalling() and dma_fence_end_signalling(); the core
+ * annotates its own part of it.
  *
  * Memory is vmalloc-backed vb2 (MMAP, USERPTR, DMABUF import, EXPBUF).
  */
 
+#include <drm/drm_atomic.h>
+#include <drm/drm_connector.h>
+#include <drm/drm_crtc.h>
+#include <drm/drm_device.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+#include <drm/drm_vblank.h>
 #include <linux/dma-fence.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -48,11 +83,55 @@
 static const struct v4l2_dv_timings kms2v4l_default_timings =
 	V4L2_DV_BT_DMT_1024X768P60;
 
+static int kms2v4l_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
+{
+	struct kms2v4l_source *src =
+		container_of(ctrl->handler, struct kms2v4l_source, ctrls);
+	struct drm_connector_list_iter iter;
+	struct drm_connector *connector;
+	unsigned long flags;
+	size_t len = 0;
+	u32 mask;
+
+	spin_lock_irqsave(&src->qlock, flags);
+	mask = src->lit ? src->connector_mask : 0;
+	switch (ctrl->id) {
+	case V4L2_CID_DV_RX_POWER_PRESENT:
+		ctrl->val = src->lit;
+		break;
+	case V4L2_CID_KMS2V4L_SEQUENCE_BASE:
+		*ctrl->p_new.p_s64 = src->first_sequence;
+		break;
+	}
+	spin_unlock_irqrestore(&src->qlock, flags);
+
+	if (ctrl->id != V4L2_CID_KMS2V4L_CONNECTORS)
+		return 0;
+	/* Under the node's lock: @src->crtc stays valid. */
+	ctrl->p_new.p_char[0] = '\0';
+	if (!mask || !src->crtc)
+		return 0;
+	drm_connector_list_iter_begin(src->crtc->dev, &iter);
+	drm_for_each_connector_iter(connector, &iter) {
+		if (!(mask & drm_connector_mask(connector)))
+			continue;
+		len += scnprintf(ctrl->p_new.p_char + len, ctrl->maximum + 1 - len,
+				 "%s%s", len ? "," : "", connector->name);
+	}
+	drm_connector_list_iter_end(&iter);
+	return 0;
+}
+
+static const struct v4l2_ctrl_ops kms2v4l_ctrl_ops = {
+	.g_volatile_ctrl = kms2v4l_g_volatile_ctrl,
+};
+
 static const struct v4l2_ctrl_config kms2v4l_sequence_base_ctrl = {
+	.ops = &kms2v4l_ctrl_ops,
 	.id = V4L2_CID_KMS2V4L_SEQUENCE_BASE,
 	.name = "Sequence Base (vblank)",
 	.type = V4L2_CTRL_TYPE_INTEGER64,
-	.flags = V4L2_CTRL_FLAG_READ_ONLY,
+	.flags = V4L2_CTRL_FLAG_READ_ONLY | V4L2_CTRL_FLAG_VOLATILE,
 	.min = 0,
 	.max = S64_MAX,
 	.step = 1,
@@ -69,14 +148,33 @@ static const struct v4l2_ctrl_config kms2v4l_crtc_id_ctrl = {
 };
 
 static const struct v4l2_ctrl_config kms2v4l_connectors_ctrl = {
+	.ops = &kms2v4l_ctrl_ops,
 	.id = V4L2_CID_KMS2V4L_CONNECTORS,
 	.name = "DRM Connectors",
 	.type = V4L2_CTRL_TYPE_STRING,
-	.flags = V4L2_CTRL_FLAG_READ_ONLY,
+	.flags = V4L2_CTRL_FLAG_READ_ONLY | V4L2_CTRL_FLAG_VOLATILE,
 	.min = 0,
 	.max = KMS2V4L_CONNECTORS_MAX - 1,
 	.step = 1,
 };
+
+static int kms2v4l_ctrls_init(struct kms2v4l_source *src)
+{
+	struct v4l2_ctrl_handler *hdl = &src->ctrls;
+	struct v4l2_ctrl_config crtc_id = kms2v4l_crtc_id_ctrl;
+	struct v4l2_ctrl *power;
+
+	v4l2_ctrl_handler_init(hdl, 4);
+	power = v4l2_ctrl_new_std(hdl, &kms2v4l_ctrl_ops,
+				  V4L2_CID_DV_RX_POWER_PRESENT, 0, 1, 0, 0);
+	if (power)
+		power->flags |= V4L2_CTRL_FLAG_VOLATILE;
+	v4l2_ctrl_new_custom(hdl, &kms2v4l_sequence_base_ctrl, NULL);
+	crtc_id.def = min_t(u32, src->crtc_id, S32_MAX);
+	v4l2_ctrl_new_custom(hdl, &crtc_id, NULL);
+	v4l2_ctrl_new_custom(hdl, &kms2v4l_connectors_ctrl, NULL);
+	return hdl->error;
+}
 
 static void kms2v4l_v4l2_release(struct v4l2_device *v4l2_dev)
 {
@@ -85,275 +183,437 @@ static void kms2v4l_v4l2_release(struct v4l2_device *v4l2_dev)
 
 	v4l2_ctrl_handler_free(&src->ctrls);
 	v4l2_device_unregister(&src->v4l2_dev);
+	mutex_destroy(&src->lock);
 	kfree(src);
 }
 
+/*
+ * The DRM device is going away, after its last commit: stop a running
+ * stream (the driver's @stop is called), make the node disappear and
+ * cut every tie to the driver. Clients that still hold the node open
+ * get errors; the memory goes with the last of them.
+ */
+static void kms2v4l_crtc_release(struct drm_device *drm, void *data)
+{
+	struct kms2v4l_source *src = data;
+
+	v4l2_device_disconnect(&src->v4l2_dev);
+	vb2_video_unregister_device(&src->vdev);
+	mutex_lock(&src->lock);
+	src->funcs = NULL;
+	src->crtc = NULL;
+	mutex_unlock(&src->lock);
+	v4l2_device_put(&src->v4l2_dev);
+}
+
 /**
- * kms2v4l_source_register() - offer a CRTC as a V4L2 capture node
- * @info: the CRTC and the driver's callbacks; copied
+ * kms2v4l_crtc_init() - offer a CRTC as a V4L2 capture node
+ * @crtc: the CRTC, initialised, its device not yet registered
+ * @formats: the DRM formats the driver can write a frame in, preferred
+ *	first (the first is the node's default)
+ * @num_formats: entries of @formats (at most 16)
+ * @funcs: the driver's callbacks
+ * @priv: driver data, returned by kms2v4l_source_priv()
+ *
+ * The node lives until the DRM device is released; the driver need not
+ * remove it. Call before drm_dev_register(), so that no modeset happens
+ * before the node exists.
  *
  * Return: the source, or an ERR_PTR() on failure.
  */
-struct kms2v4l_source *
-kms2v4l_source_register(const struct kms2v4l_source_info *info)
+struct kms2v4l_source *kms2v4l_crtc_init(struct drm_crtc *crtc,
+					 const u32 *formats,
+					 unsigned int num_formats,
+					 const struct kms2v4l_funcs *funcs,
+					 void *priv)
 {
-	struct v4l2_ctrl_config crtc_id;
+	struct drm_device *drm = crtc->dev;
 	struct kms2v4l_source *src;
 	int ret;
 
-	if (!info->ops || !info->ops->start || !info->ops->stop || !info->driver)
+	if (!funcs || !funcs->start || !funcs->stop || !drm->primary)
 		return ERR_PTR(-EINVAL);
 
 	src = kzalloc(sizeof(*src), GFP_KERNEL);
 	if (!src)
 		return ERR_PTR(-ENOMEM);
-	src->info = *info;
+	src->crtc = crtc;
+	src->funcs = funcs;
+	src->priv = priv;
+	src->driver = drm->driver->name;
+	src->card = drm->primary->index;
+	src->crtc_index = drm_crtc_index(crtc);
+	src->crtc_id = crtc->base.id;
+	src->has_vblank = drm_dev_has_vblank(drm);
+	ret = kms2v4l_formats_init(src, formats, num_formats);
+	if (ret)
+		goto free_src;
 	mutex_init(&src->lock);
 	spin_lock_init(&src->qlock);
 	INIT_LIST_HEAD(&src->buf_list);
 	init_waitqueue_head(&src->idle);
-	spin_lock_init(&src->fence_lock);
 	src->fence_context = dma_fence_context_alloc(1);
 	src->timings = kms2v4l_default_timings;
-	src->format = &kms2v4l_formats[0];
+	src->format = &src->formats[0];
 	kms2v4l_fill_pix_format(&src->fmt, src->format, &src->timings);
 
 	snprintf(src->v4l2_dev.name, sizeof(src->v4l2_dev.name),
-		 "%s-%s-card%u-crtc%u", KMS2V4L_NAME, info->driver, info->card,
-		 info->crtc_index);
+		 "%s-%s-card%u-crtc%u", KMS2V4L_NAME, src->driver, src->card,
+		 src->crtc_index);
 	ret = v4l2_device_register(NULL, &src->v4l2_dev);
 	if (ret)
-		goto free_src;
-	src->v4l2_dev.release = kms2v4l_v4l2_release;
+		goto destroy_lock;
 
-	v4l2_ctrl_handler_init(&src->ctrls, 4);
-	src->power_present = v4l2_ctrl_new_std(&src->ctrls, NULL,
-					       V4L2_CID_DV_RX_POWER_PRESENT,
-					       0, 1, 0, 0);
-	src->sequence_base = v4l2_ctrl_new_custom(&src->ctrls,
-						  &kms2v4l_sequence_base_ctrl, NULL);
-	crtc_id = kms2v4l_crtc_id_ctrl;
-	crtc_id.def = min_t(u32, info->crtc_id, S32_MAX);
-	v4l2_ctrl_new_custom(&src->ctrls, &crtc_id, NULL);
-	src->connectors = v4l2_ctrl_new_custom(&src->ctrls,
-					       &kms2v4l_connectors_ctrl, NULL);
-	ret = src->ctrls.error;
+	ret = kms2v4l_ctrls_init(src);
 	if (ret)
-		goto unregister_v4l2;
+		goto free_ctrls;
 	src->v4l2_dev.ctrl_handler = &src->ctrls;
 
 	ret = kms2v4l_vid_cap_init(src);
 	if (ret)
 		goto free_ctrls;
 
-	/* From here on, the last reference frees @src. */
 	src->vdev.release = video_device_release_empty;
 	ret = video_register_device(&src->vdev, VFL_TYPE_VIDEO, -1);
 	if (ret)
 		goto free_ctrls;
 
-	dev_info(info->parent, "%s: CRTC %u (id %u) as %s\n", KMS2V4L_NAME,
-		 info->crtc_index, info->crtc_id,
+	/* From here on, the last reference frees @src. */
+	src->v4l2_dev.release = kms2v4l_v4l2_release;
+	ret = drmm_add_action_or_reset(drm, kms2v4l_crtc_release, src);
+	if (ret)
+		return ERR_PTR(ret);
+
+	drm_info(drm, "%s: CRTC %u (id %u) as %s\n", KMS2V4L_NAME,
+		 src->crtc_index, src->crtc_id,
 		 video_device_node_name(&src->vdev));
 	return src;
 
 free_ctrls:
 	v4l2_ctrl_handler_free(&src->ctrls);
-unregister_v4l2:
-	src->v4l2_dev.release = NULL;
 	v4l2_device_unregister(&src->v4l2_dev);
+destroy_lock:
+	mutex_destroy(&src->lock);
 free_src:
 	kfree(src);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_GPL(kms2v4l_source_register);
+EXPORT_SYMBOL_GPL(kms2v4l_crtc_init);
 
 /**
- * kms2v4l_source_unregister() - remove a source's node
+ * kms2v4l_source_priv() - the driver data given at kms2v4l_crtc_init()
  * @src: the source
  *
- * Stops a running stream (the driver's stop callback is called), makes
- * the node disappear, and cuts every tie to the driver: when this
- * returns, the core never calls into the driver again and the driver
- * must not use @src any more. Clients that still hold the node open get
- * errors; the memory goes with the last of them.
- */
-void kms2v4l_source_unregister(struct kms2v4l_source *src)
-{
-	if (IS_ERR_OR_NULL(src))
-		return;
-	v4l2_device_disconnect(&src->v4l2_dev);
-	vb2_video_unregister_device(&src->vdev);
-	mutex_lock(&src->lock);
-	src->info.ops = NULL;
-	src->info.parent = NULL;
-	mutex_unlock(&src->lock);
-	v4l2_device_put(&src->v4l2_dev);
-}
-EXPORT_SYMBOL_GPL(kms2v4l_source_unregister);
-
-/**
- * kms2v4l_source_priv() - the driver data given at registration
- * @src: the source
- *
- * Return: &kms2v4l_source_info.priv.
+ * Return: the driver data.
  */
 void *kms2v4l_source_priv(struct kms2v4l_source *src)
 {
-	return src->info.priv;
+	return src->priv;
 }
 EXPORT_SYMBOL_GPL(kms2v4l_source_priv);
+
+/* With @qlock held: the format follows the mode as far as it may. */
+static void kms2v4l_follow_mode_locked(struct kms2v4l_source *src)
+{
+	lockdep_assert_held(&src->qlock);
+	if (!src->lit || v4l2_match_dv_timings(&src->mode, &src->timings, 0, false))
+		return;
+	if (!src->fmt_locked) {
+		src->timings = src->mode;
+		kms2v4l_fill_pix_format(&src->fmt, src->format, &src->timings);
+	} else if (src->mode.bt.width == src->timings.bt.width &&
+		   src->mode.bt.height == src->timings.bt.height) {
+		/* Same size, other refresh: the buffers still fit. */
+		src->timings = src->mode;
+	}
+}
 
 /**
  * kms2v4l_follow_mode() - let an idle node's format follow the CRTC
  * @src: the source, with @src->lock held
  *
- * While no buffers are allocated, the DV timings (and so the format
- * size) are the CRTC's current mode, so that a client opening the node
- * after a modeset needs no S_DV_TIMINGS. Once buffers exist, they stay
- * as negotiated until the client renegotiates.
+ * Once the buffers of a format are freed, its size is free to follow
+ * the CRTC's mode again.
  */
 void kms2v4l_follow_mode(struct kms2v4l_source *src)
 {
-	struct v4l2_dv_timings mode;
 	unsigned long flags;
-	bool lit;
 
 	lockdep_assert_held(&src->lock);
-	if (vb2_is_busy(&src->queue))
-		return;
 	spin_lock_irqsave(&src->qlock, flags);
-	lit = src->lit;
-	mode = src->mode;
+	if (!vb2_is_busy(&src->queue))
+		src->fmt_locked = false;
+	kms2v4l_follow_mode_locked(src);
 	spin_unlock_irqrestore(&src->qlock, flags);
-	if (!lit || v4l2_match_dv_timings(&mode, &src->timings, 0, false))
-		return;
-	src->timings = mode;
-	kms2v4l_fill_pix_format(&src->fmt, src->format, &mode);
 }
 
 /**
- * kms2v4l_source_set_connectors() - report what the CRTC drives
- * @src: the source
- * @names: the connectors' names, comma-separated; "" or NULL for none
- *
- * Sets V4L2_CID_KMS2V4L_CONNECTORS (cut to KMS2V4L_CONNECTORS_MAX - 1
- * bytes). Call it before kms2v4l_source_set_mode() so that a client woken
- * by the source change reads the new value. Process context; may sleep.
+ * kms2v4l_get_format() - the current format and timings, consistent
+ * @src: the source, with @src->lock held
+ * @fmt: filled with the format (may be NULL)
+ * @timings: filled with the timings (may be NULL)
  */
-void kms2v4l_source_set_connectors(struct kms2v4l_source *src,
-				   const char *names)
+void kms2v4l_get_format(struct kms2v4l_source *src,
+			struct v4l2_pix_format *fmt,
+			struct v4l2_dv_timings *timings)
 {
-	char buf[KMS2V4L_CONNECTORS_MAX];
+	unsigned long flags;
 
-	strscpy(buf, names ? names : "", sizeof(buf));
-	v4l2_ctrl_s_ctrl_string(src->connectors, buf);
+	kms2v4l_follow_mode(src);
+	spin_lock_irqsave(&src->qlock, flags);
+	if (fmt)
+		*fmt = src->fmt;
+	if (timings)
+		*timings = src->timings;
+	spin_unlock_irqrestore(&src->qlock, flags);
 }
-EXPORT_SYMBOL_GPL(kms2v4l_source_set_connectors);
+
+static void kms2v4l_damage_add(struct kms2v4l_source *src,
+			       const struct drm_rect *r)
+{
+	lockdep_assert_held(&src->qlock);
+	if (!drm_rect_visible(r))
+		return;
+	if (!drm_rect_visible(&src->damage)) {
+		src->damage = *r;
+		return;
+	}
+	src->damage.x1 = min(src->damage.x1, r->x1);
+	src->damage.y1 = min(src->damage.y1, r->y1);
+	src->damage.x2 = max(src->damage.x2, r->x2);
+	src->damage.y2 = max(src->damage.y2, r->y2);
+}
 
 /**
- * kms2v4l_source_set_mode() - report the CRTC's mode
+ * kms2v4l_crtc_update() - the CRTC's state changed
  * @src: the source
- * @mode: the new mode, or NULL when the CRTC goes off
+ * @state: the atomic state being committed
  *
- * Queues V4L2_EVENT_SOURCE_CHANGE when the active size changes or the
- * CRTC goes on or off, and updates V4L2_CID_DV_RX_POWER_PRESENT.
- * Process context (the driver's atomic commit); may sleep.
+ * Call from the CRTC's atomic_enable, atomic_disable and atomic_flush.
+ * Reads the CRTC's new mode, whether it is on and the connectors it
+ * drives; a change of mode or on/off state queues
+ * V4L2_EVENT_SOURCE_CHANGE and, while no buffers are allocated, moves
+ * the format to the new size at once. Each call counts as damage of the
+ * whole CRTC. Takes no sleeping lock and allocates nothing (it runs in
+ * the commit's fence signalling path).
  */
-void kms2v4l_source_set_mode(struct kms2v4l_source *src,
-			     const struct drm_display_mode *mode)
+void kms2v4l_crtc_update(struct kms2v4l_source *src,
+			 struct drm_atomic_state *state)
 {
 	static const struct v4l2_event ev = {
 		.type = V4L2_EVENT_SOURCE_CHANGE,
 		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
 	};
+	const struct drm_crtc_state *cs;
 	struct v4l2_dv_timings t = { };
+	struct drm_rect all;
 	unsigned long flags;
-	bool changed;
+	bool lit, changed;
 
-	if (mode)
-		kms2v4l_mode_to_timings(mode, &t);
+	if (IS_ERR_OR_NULL(src))
+		return;
+	cs = drm_atomic_get_new_crtc_state(state, src->crtc);
+	if (!cs)
+		return;
+	lit = cs->active;
+	if (lit)
+		kms2v4l_mode_to_timings(&cs->mode, &t);
+	drm_rect_init(&all, 0, 0, t.bt.width, t.bt.height);
 
 	spin_lock_irqsave(&src->qlock, flags);
-	changed = src->lit != !!mode ||
-		  src->mode.bt.width != t.bt.width ||
-		  src->mode.bt.height != t.bt.height;
+	changed = src->lit != lit ||
+		  (lit && !v4l2_match_dv_timings(&src->mode, &t, 0, false));
 	src->mode = t;
-	src->lit = !!mode;
+	src->lit = lit;
+	src->connector_mask = cs->connector_mask;
+	kms2v4l_follow_mode_locked(src);
+	kms2v4l_damage_add(src, &all);
 	spin_unlock_irqrestore(&src->qlock, flags);
 
-	v4l2_ctrl_s_ctrl(src->power_present, !!mode);
 	if (changed && video_is_registered(&src->vdev))
 		v4l2_event_queue(&src->vdev, &ev);
 }
-EXPORT_SYMBOL_GPL(kms2v4l_source_set_mode);
+EXPORT_SYMBOL_GPL(kms2v4l_crtc_update);
 
 /**
- * kms2v4l_frame_begin() - take the next buffer to compose a frame into
+ * kms2v4l_crtc_damage() - part of what the CRTC shows changed
  * @src: the source
+ * @rects: the changed rectangles, in CRTC coordinates
+ * @num_rects: entries of @rects
+ *
+ * For changes no commit reports (e.g. DIRTYFB on a displayed
+ * framebuffer). Any context.
+ */
+void kms2v4l_crtc_damage(struct kms2v4l_source *src,
+			 const struct drm_rect *rects, unsigned int num_rects)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	if (IS_ERR_OR_NULL(src))
+		return;
+	spin_lock_irqsave(&src->qlock, flags);
+	for (i = 0; i < num_rects; i++)
+		kms2v4l_damage_add(src, &rects[i]);
+	spin_unlock_irqrestore(&src->qlock, flags);
+}
+EXPORT_SYMBOL_GPL(kms2v4l_crtc_damage);
+
+/**
+ * kms2v4l_frame_wanted() - is a capture buffer waiting for a frame?
+ * @src: the source (NULL or an error pointer: no)
+ *
+ * Cheap, any context. A driver that produces frames only for capture
+ * skips a frame nobody would receive.
+ *
+ * Return: whether a client streams and has a buffer queued.
+ */
+bool kms2v4l_frame_wanted(struct kms2v4l_source *src)
+{
+	unsigned long flags;
+	bool wanted;
+
+	if (IS_ERR_OR_NULL(src))
+		return false;
+	spin_lock_irqsave(&src->qlock, flags);
+	wanted = src->stream && !list_empty(&src->buf_list);
+	spin_unlock_irqrestore(&src->qlock, flags);
+	return wanted;
+}
+EXPORT_SYMBOL_GPL(kms2v4l_frame_wanted);
+
+/* With @qlock held: take the oldest queued buffer, if the stream fits. */
+static struct kms2v4l_buffer *
+kms2v4l_take_buffer(struct kms2v4l_source *src,
+		    const struct drm_crtc_state *state, int *err)
+{
+	struct kms2v4l_buffer *buf;
+
+	lockdep_assert_held(&src->qlock);
+	if (!src->stream) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	if (!state->active || state->mode.hdisplay != src->stream->width ||
+	    state->mode.vdisplay != src->stream->height ||
+	    list_empty(&src->buf_list)) {
+		*err = -EAGAIN;
+		return NULL;
+	}
+	buf = list_first_entry(&src->buf_list, struct kms2v4l_buffer, list);
+	list_del(&buf->list);
+	src->in_flight++;
+	return buf;
+}
+
+/* Drop a frame from the in-flight count; wakes stop_streaming(). */
+static void kms2v4l_frame_done(struct kms2v4l_source *src)
+{
+	unsigned long flags;
+	bool idle;
+
+	spin_lock_irqsave(&src->qlock, flags);
+	idle = !--src->in_flight;
+	spin_unlock_irqrestore(&src->qlock, flags);
+	if (idle)
+		wake_up_all(&src->idle);
+}
+
+/**
+ * kms2v4l_frame_begin() - take the next buffer to write a frame into
+ * @src: the source
+ * @state: the CRTC state whose frame the driver is about to write
  * @frame: filled with the buffer's address, format and geometry
  *
- * Call once per composed frame, in process context (the composer's
- * worker). Every successful call must be followed by
- * kms2v4l_frame_end().
+ * Process context; may sleep (it allocates the frame's fence). Every
+ * successful call must be followed by kms2v4l_frame_end(), from any
+ * context. Call it after the driver's own allocations for the frame:
+ * from here to kms2v4l_frame_end() the driver is in a fence signalling
+ * section.
  *
  * Buffers are taken oldest first, skipping imported dma-bufs that
- * another device's fences still hold (see kms2v4l-fence.c); the frame's
- * write fence is published on an imported buffer until
+ * another device's fences still hold, or whose reservation lock is
+ * contended: they are never waited on (see kms2v4l-fence.c). An
+ * imported buffer carries the frame's write fence until
  * kms2v4l_frame_end().
  *
  * Return: 0 with @frame filled; -EAGAIN when no buffer is free or the
- * stream's size is not the CRTC's (a dropped frame); -ENODEV when
- * nobody streams.
+ * stream's size is not that of @state's mode (a dropped frame); -ENODEV
+ * when nobody streams.
  */
-int kms2v4l_frame_begin(struct kms2v4l_source *src, struct kms2v4l_frame *frame)
+int kms2v4l_frame_begin(struct kms2v4l_source *src,
+			const struct drm_crtc_state *state,
+			struct kms2v4l_frame *frame)
 {
-	struct kms2v4l_buffer *buf = NULL, *b;
+	struct dma_fence *fence = NULL;
+	struct kms2v4l_buffer *buf;
+	unsigned int skipped = 0;
+	LIST_HEAD(skipped_list);
 	unsigned long flags;
-	bool fenced = false;
+	bool idle = false;
+	void *vaddr;
 	int ret = 0;
 
-	spin_lock_irqsave(&src->qlock, flags);
-	if (!src->stream) {
-		ret = -ENODEV;
-	} else if (!src->lit || src->mode.bt.width != src->stream->width ||
-		   src->mode.bt.height != src->stream->height) {
-		ret = -EAGAIN;
-	} else {
-		/* The oldest buffer no other device still holds. */
-		list_for_each_entry(b, &src->buf_list, list) {
-			if (kms2v4l_fence_buffer_ready(b)) {
-				buf = b;
-				break;
-			}
-			fenced = true;
+	if (IS_ERR_OR_NULL(src))
+		return -ENODEV;
+	for (;;) {
+		spin_lock_irqsave(&src->qlock, flags);
+		buf = kms2v4l_take_buffer(src, state, &ret);
+		spin_unlock_irqrestore(&src->qlock, flags);
+		if (!buf || !kms2v4l_buffer_is_imported(buf))
+			break;
+		if (!fence)
+			fence = kms2v4l_fence_create(src);
+		if (fence && !kms2v4l_fence_begin(buf, fence)) {
+			fence = NULL;
+			break;
 		}
-		if (!buf)
-			ret = -EAGAIN;
+		/*
+		 * Still held by another device (or no memory): try the next
+		 * one. It stays in flight until it is back in the queue.
+		 */
+		skipped++;
+		list_add_tail(&buf->list, &skipped_list);
 	}
-	if (buf) {
-		list_del(&buf->list);
-		frame->drm_format = src->stream_format->drm_format;
-		frame->width = src->stream->width;
-		frame->height = src->stream->height;
-		frame->pitch = src->stream->bytesperline;
-		frame->cookie = buf;
-		src->in_flight++;
+	if (fence)
+		dma_fence_put(fence);
+	if (skipped) {
+		spin_lock_irqsave(&src->qlock, flags);
+		list_splice(&skipped_list, &src->buf_list);
+		src->in_flight -= skipped;
+		idle = !src->in_flight;
+		spin_unlock_irqrestore(&src->qlock, flags);
+		if (idle)
+			wake_up_all(&src->idle);
 	}
-	spin_unlock_irqrestore(&src->qlock, flags);
-	if (fenced && !buf)
-		dev_warn_ratelimited(&src->vdev.dev,
-				     "%s: every queued buffer is still fenced by another device: frame dropped\n",
-				     video_device_node_name(&src->vdev));
-	if (ret)
-		return ret;
+	if (!buf) {
+		if (skipped)
+			dev_warn_ratelimited(&src->vdev.dev,
+					     "%s: every queued buffer is still fenced by another device: frame dropped\n",
+					     video_device_node_name(&src->vdev));
+		return ret ? ret : -EAGAIN;
+	}
 
-	frame->vaddr = vb2_plane_vaddr(&buf->vb.vb2_buf, 0);
-	if (!frame->vaddr) {
-		kms2v4l_frame_end(src, frame, 0, 0, true);
+	/* Only this function and stop_streaming() read @stream. */
+	frame->format = src->stream_format->drm;
+	frame->width = src->stream->width;
+	frame->height = src->stream->height;
+	frame->pitch = src->stream->bytesperline;
+	frame->age = buf->frame ? min_t(u64, src->frames - buf->frame + 1, UINT_MAX) : 0;
+	drm_rect_init(&frame->clip, 0, 0, frame->width, frame->height);
+	frame->vblank = 0;
+	frame->timestamp = 0;
+	frame->buf = buf;
+
+	vaddr = vb2_plane_vaddr(&buf->vb.vb2_buf, 0);
+	if (!vaddr) {
+		dev_warn_ratelimited(&src->vdev.dev, "%s: buffer %u cannot be mapped\n",
+				     video_device_node_name(&src->vdev),
+				     buf->vb.vb2_buf.index);
+		kms2v4l_frame_end(src, frame, -EFAULT);
 		return -EFAULT;
 	}
-	kms2v4l_fence_begin(src, buf);
+	iosys_map_set_vaddr(&frame->map, vaddr);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(kms2v4l_frame_begin);
@@ -361,53 +621,64 @@ EXPORT_SYMBOL_GPL(kms2v4l_frame_begin);
 /**
  * kms2v4l_frame_end() - complete a frame
  * @src: the source
- * @frame: as filled by kms2v4l_frame_begin()
- * @sequence: the CRTC's vblank counter for the frame
- * @timestamp: the vblank's CLOCK_MONOTONIC time
- * @error: the frame could not be composed; the buffer is reused
+ * @frame: as filled by kms2v4l_frame_begin(), with &kms2v4l_frame.vblank
+ *	and &kms2v4l_frame.timestamp set
+ * @error: 0, or the negative errno of a frame the driver could not
+ *	write: the buffer is returned with V4L2_BUF_FLAG_ERROR
  *
- * A frame whose @sequence does not advance on the last one delivered is
- * not delivered either: sequence numbers never repeat. Process context
- * (the driver's composer); may sleep.
+ * A frame whose vblank does not advance on the last one delivered goes
+ * back to the queue: sequence numbers never repeat. Any context.
  */
 void kms2v4l_frame_end(struct kms2v4l_source *src, struct kms2v4l_frame *frame,
-		       u64 sequence, ktime_t timestamp, bool error)
+		       int error)
 {
-	struct kms2v4l_buffer *buf = frame->cookie;
+	struct kms2v4l_buffer *buf = frame->buf;
+	enum vb2_buffer_state state = VB2_BUF_STATE_DONE;
+	ktime_t timestamp = frame->timestamp;
 	unsigned long flags;
-	bool deliver, first = false, idle;
-	u64 base = 0;
+	bool deliver, cookie;
+	u64 seq;
 
-	kms2v4l_fence_end(buf);
+	cookie = dma_fence_begin_signalling();
+	kms2v4l_fence_end(buf, error);
+	if (!timestamp)
+		timestamp = ktime_get();
+
 	spin_lock_irqsave(&src->qlock, flags);
-	idle = !--src->in_flight;
-	deliver = !error && src->stream &&
-		  (!src->sequence_valid || sequence > src->last_sequence);
+	seq = src->has_vblank ? frame->vblank : src->produced;
+	src->produced++;
+	deliver = src->stream &&
+		  (!src->sequence_valid || seq > src->last_sequence);
 	if (deliver) {
 		if (!src->sequence_valid) {
-			src->first_sequence = sequence;
+			src->first_sequence = seq;
 			src->sequence_valid = true;
-			first = true;
 		}
-		src->last_sequence = sequence;
-		base = src->first_sequence;
+		src->last_sequence = seq;
+		buf->vb.sequence = (u32)(seq - src->first_sequence);
+		if (error) {
+			state = VB2_BUF_STATE_ERROR;
+			buf->frame = 0;
+		} else {
+			buf->frame = ++src->frames;
+			buf->damage = src->damage;
+			memset(&src->damage, 0, sizeof(src->damage));
+		}
 	} else {
 		/* Not delivered: the buffer goes back to the head. */
 		list_add(&buf->list, &src->buf_list);
 	}
 	spin_unlock_irqrestore(&src->qlock, flags);
-	frame->cookie = NULL;
-	if (idle)
-		wake_up_all(&src->idle);
-	if (!deliver)
-		return;
+	frame->buf = NULL;
 
-	if (first)
-		v4l2_ctrl_s_ctrl_int64(src->sequence_base, base);
-	buf->vb.vb2_buf.timestamp = ktime_to_ns(timestamp);
-	buf->vb.sequence = (u32)(sequence - base);
-	buf->vb.field = V4L2_FIELD_NONE;
-	vb2_buffer_done(&buf->vb.vb2_buf, VB2_BUF_STATE_DONE);
+	/* Complete before the stream may be seen idle (stop_streaming()). */
+	if (deliver) {
+		buf->vb.vb2_buf.timestamp = ktime_to_ns(timestamp);
+		buf->vb.field = V4L2_FIELD_NONE;
+		vb2_buffer_done(&buf->vb.vb2_buf, state);
+	}
+	dma_fence_end_signalling(cookie);
+	kms2v4l_frame_done(src);
 }
 EXPORT_SYMBOL_GPL(kms2v4l_frame_end);
 

@@ -5,6 +5,8 @@
 #ifndef _KMS2V4L_PRIV_H
 #define _KMS2V4L_PRIV_H
 
+#include <drm/drm_crtc.h>
+#include <drm/drm_device.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -16,28 +18,35 @@
 
 #define KMS2V4L_NAME "kms2v4l"
 
+/* Most pixel formats a driver may declare. */
+#define KMS2V4L_MAX_FORMATS	16
+
 /**
  * struct kms2v4l_format - a pixel format the node offers
  * @fourcc: V4L2 pixel format
- * @drm_format: the same memory layout as a DRM fourcc
- * @cpp: bytes per pixel
+ * @drm: the same memory layout as a DRM format
  */
 struct kms2v4l_format {
 	u32 fourcc;
-	u32 drm_format;
-	unsigned int cpp;
+	const struct drm_format_info *drm;
 };
 
 /**
  * struct kms2v4l_buffer - a capture buffer
  * @vb: the vb2 buffer (first member)
  * @list: entry in &kms2v4l_source.buf_list
+ * @frame: &kms2v4l_source.frames when the buffer was last delivered,
+ *	0 if it holds no frame
+ * @damage: what changed in the frame it holds since the frame before
+ *	(bounding box, CRTC coordinates)
  * @fence: write fence published on an imported dma-buf while a frame is
  *	written into it, NULL otherwise
  */
 struct kms2v4l_buffer {
 	struct vb2_v4l2_buffer vb;
 	struct list_head list;
+	u64 frame;
+	struct drm_rect damage;
 	struct dma_fence *fence;
 };
 
@@ -45,75 +54,99 @@ struct kms2v4l_buffer {
 
 /**
  * struct kms2v4l_source - one CRTC offered as a V4L2 capture node
- * @info: what the driver registered (ops cleared on unregister)
+ * @crtc: the CRTC; NULL once its DRM device is released
+ * @funcs: the driver's callbacks; NULL once its DRM device is released
+ * @priv: driver data
+ * @driver: the DRM driver's name
+ * @card: DRM minor index (the N of /dev/dri/cardN)
+ * @crtc_index: index of the CRTC on its device
+ * @crtc_id: KMS object id of the CRTC
+ * @has_vblank: the device has vblank support: sequence numbers are the
+ *	CRTC's vblank counter, else the count of frames produced
+ * @formats: the formats the node offers, from the driver's list
+ * @num_formats: entries of @formats
  * @v4l2_dev: the V4L2 device of this node
  * @vdev: the capture video device
  * @queue: its vb2 queue
  * @ctrls: the node's controls
- * @power_present: V4L2_CID_DV_RX_POWER_PRESENT, bit 0 set while the
- *	CRTC is on
- * @sequence_base: V4L2_CID_KMS2V4L_SEQUENCE_BASE
- * @connectors: V4L2_CID_KMS2V4L_CONNECTORS
- * @lock: serialises ioctls (vdev->lock and queue->lock); protects
- *	@timings, @fmt, @format and the calls into @info.ops
+ * @lock: serialises ioctls (vdev->lock and queue->lock) and the calls
+ *	into @funcs; writers of @fmt, @format and @timings hold it as
+ *	well as @qlock, except kms2v4l_crtc_update()
+ * @qlock: protects everything below; taken with irqsave since drivers
+ *	call in from any context
  * @timings: DV timings the format follows (the CRTC's mode while no
- *	buffers are allocated, else the last S_DV_TIMINGS)
+ *	buffers are allocated, else as negotiated)
  * @fmt: the negotiated capture format
  * @format: the entry of @fmt.pixelformat
- * @qlock: protects @buf_list, @stream, @mode, @lit, @in_flight and the
- *	sequence fields;
- *	taken with irqsave since drivers call in from any context
+ * @fmt_locked: buffers were allocated for @fmt: its size stays until
+ *	they are freed
+ * @mode: the CRTC's current mode as DV timings
+ * @lit: whether the CRTC is on (@mode valid)
+ * @connector_mask: the connectors the CRTC drives (drm_connector_mask())
  * @buf_list: buffers queued by userspace, not yet handed to the driver
  * @stream: a snapshot of @fmt and @format while streaming, NULL when not
  * @stream_fmt: storage for @stream
  * @stream_format: storage for @stream's format entry
- * @mode: the CRTC's current mode as DV timings
- * @lit: whether the CRTC is on (@mode valid)
  * @in_flight: frames begun and not yet ended
  * @idle: woken when @in_flight drops to 0
- * @fence_lock: the spinlock of this source's write fences
- * @fence_context: their dma_fence context
+ * @fence_context: the dma_fence context of this source's write fences
  * @fence_seqno: the last seqno given to one
+ * @frames: frames delivered since the node was created
+ * @produced: frames ended by the driver in this stream (the sequence
+ *	of a CRTC without vblank support)
+ * @damage: damage accumulated since the last delivered frame
  * @first_sequence: vblank counter of the stream's first frame
  * @last_sequence: vblank counter of the last completed buffer
  * @sequence_valid: whether the two are set in this stream
  */
 struct kms2v4l_source {
-	struct kms2v4l_source_info info;
+	struct drm_crtc *crtc;
+	const struct kms2v4l_funcs *funcs;
+	void *priv;
+	const char *driver;
+	unsigned int card;
+	unsigned int crtc_index;
+	u32 crtc_id;
+	bool has_vblank;
+	struct kms2v4l_format formats[KMS2V4L_MAX_FORMATS];
+	unsigned int num_formats;
+
 	struct v4l2_device v4l2_dev;
 	struct video_device vdev;
 	struct vb2_queue queue;
 	struct v4l2_ctrl_handler ctrls;
-	struct v4l2_ctrl *power_present;
-	struct v4l2_ctrl *sequence_base;
-	struct v4l2_ctrl *connectors;
 
 	struct mutex lock; /* see @lock above */
+
+	spinlock_t qlock; /* see @qlock above */
 	struct v4l2_dv_timings timings;
 	struct v4l2_pix_format fmt;
 	const struct kms2v4l_format *format;
-
-	spinlock_t qlock; /* see @qlock above */
+	bool fmt_locked;
+	struct v4l2_dv_timings mode;
+	bool lit;
+	u32 connector_mask;
 	struct list_head buf_list;
 	const struct v4l2_pix_format *stream;
 	struct v4l2_pix_format stream_fmt;
 	const struct kms2v4l_format *stream_format;
-	struct v4l2_dv_timings mode;
-	bool lit;
 	unsigned int in_flight;
-	spinlock_t fence_lock; /* see @fence_lock above */
-	u64 fence_context;
-	atomic64_t fence_seqno;
 	wait_queue_head_t idle;
+	u64 fence_context;
+	u64 fence_seqno;
+	u64 frames;
+	u64 produced;
+	struct drm_rect damage;
 	u64 first_sequence;
 	u64 last_sequence;
 	bool sequence_valid;
 };
 
 /* kms2v4l-formats.c */
-extern const struct kms2v4l_format kms2v4l_formats[];
-extern const unsigned int kms2v4l_num_formats;
-const struct kms2v4l_format *kms2v4l_format_find(u32 fourcc);
+int kms2v4l_formats_init(struct kms2v4l_source *src, const u32 *formats,
+			 unsigned int num_formats);
+const struct kms2v4l_format *kms2v4l_format_find(struct kms2v4l_source *src,
+						 u32 fourcc);
 void kms2v4l_mode_to_timings(const struct drm_display_mode *mode,
 			     struct v4l2_dv_timings *t);
 void kms2v4l_fill_pix_format(struct v4l2_pix_format *pix,
@@ -122,11 +155,15 @@ void kms2v4l_fill_pix_format(struct v4l2_pix_format *pix,
 
 /* kms2v4l-core.c */
 void kms2v4l_follow_mode(struct kms2v4l_source *src);
+void kms2v4l_get_format(struct kms2v4l_source *src,
+			struct v4l2_pix_format *fmt,
+			struct v4l2_dv_timings *timings);
 
 /* kms2v4l-fence.c */
-bool kms2v4l_fence_buffer_ready(struct kms2v4l_buffer *buf);
-void kms2v4l_fence_begin(struct kms2v4l_source *src, struct kms2v4l_buffer *buf);
-void kms2v4l_fence_end(struct kms2v4l_buffer *buf);
+int kms2v4l_fence_begin(struct kms2v4l_buffer *buf, struct dma_fence *fence);
+struct dma_fence *kms2v4l_fence_create(struct kms2v4l_source *src);
+bool kms2v4l_buffer_is_imported(struct kms2v4l_buffer *buf);
+void kms2v4l_fence_end(struct kms2v4l_buffer *buf, int error);
 
 /* kms2v4l-vid-cap.c */
 int kms2v4l_vid_cap_init(struct kms2v4l_source *src);

@@ -41,16 +41,18 @@ static int kms2v4l_querycap(struct file *file, void *priv,
 	strscpy(cap->driver, KMS2V4L_NAME, sizeof(cap->driver));
 	strscpy(cap->card, src->vdev.name, sizeof(cap->card));
 	snprintf(cap->bus_info, sizeof(cap->bus_info), "platform:%s-card%u-crtc%u",
-		 src->info.driver, src->info.card, src->info.crtc_index);
+		 src->driver, src->card, src->crtc_index);
 	return 0;
 }
 
 static int kms2v4l_enum_fmt_vid_cap(struct file *file, void *priv,
 				    struct v4l2_fmtdesc *f)
 {
-	if (f->index >= kms2v4l_num_formats)
+	struct kms2v4l_source *src = video_drvdata(file);
+
+	if (f->index >= src->num_formats)
 		return -EINVAL;
-	f->pixelformat = kms2v4l_formats[f->index].fourcc;
+	f->pixelformat = src->formats[f->index].fourcc;
 	return 0;
 }
 
@@ -59,8 +61,7 @@ static int kms2v4l_g_fmt_vid_cap(struct file *file, void *priv,
 {
 	struct kms2v4l_source *src = video_drvdata(file);
 
-	kms2v4l_follow_mode(src);
-	f->fmt.pix = src->fmt;
+	kms2v4l_get_format(src, &f->fmt.pix, NULL);
 	return 0;
 }
 
@@ -70,12 +71,13 @@ static int kms2v4l_try_fmt_vid_cap(struct file *file, void *priv,
 {
 	struct kms2v4l_source *src = video_drvdata(file);
 	const struct kms2v4l_format *format;
+	struct v4l2_dv_timings t;
 
-	kms2v4l_follow_mode(src);
-	format = kms2v4l_format_find(f->fmt.pix.pixelformat);
+	kms2v4l_get_format(src, NULL, &t);
+	format = kms2v4l_format_find(src, f->fmt.pix.pixelformat);
 	if (!format)
-		format = &kms2v4l_formats[0];
-	kms2v4l_fill_pix_format(&f->fmt.pix, format, &src->timings);
+		format = &src->formats[0];
+	kms2v4l_fill_pix_format(&f->fmt.pix, format, &t);
 	return 0;
 }
 
@@ -83,6 +85,7 @@ static int kms2v4l_s_fmt_vid_cap(struct file *file, void *priv,
 				 struct v4l2_format *f)
 {
 	struct kms2v4l_source *src = video_drvdata(file);
+	unsigned long flags;
 	int ret;
 
 	ret = kms2v4l_try_fmt_vid_cap(file, priv, f);
@@ -90,8 +93,12 @@ static int kms2v4l_s_fmt_vid_cap(struct file *file, void *priv,
 		return ret;
 	if (vb2_is_busy(&src->queue))
 		return -EBUSY;
-	src->fmt = f->fmt.pix;
-	src->format = kms2v4l_format_find(src->fmt.pixelformat);
+	spin_lock_irqsave(&src->qlock, flags);
+	src->format = kms2v4l_format_find(src, f->fmt.pix.pixelformat);
+	/* The size is the timings' (which may have moved since TRY_FMT). */
+	kms2v4l_fill_pix_format(&src->fmt, src->format, &src->timings);
+	f->fmt.pix = src->fmt;
+	spin_unlock_irqrestore(&src->qlock, flags);
 	return 0;
 }
 
@@ -99,13 +106,14 @@ static int kms2v4l_enum_framesizes(struct file *file, void *priv,
 				   struct v4l2_frmsizeenum *fsize)
 {
 	struct kms2v4l_source *src = video_drvdata(file);
+	struct v4l2_dv_timings t;
 
-	kms2v4l_follow_mode(src);
-	if (fsize->index || !kms2v4l_format_find(fsize->pixel_format))
+	kms2v4l_get_format(src, NULL, &t);
+	if (fsize->index || !kms2v4l_format_find(src, fsize->pixel_format))
 		return -EINVAL;
 	fsize->type = V4L2_FRMSIZE_TYPE_DISCRETE;
-	fsize->discrete.width = src->timings.bt.width;
-	fsize->discrete.height = src->timings.bt.height;
+	fsize->discrete.width = t.bt.width;
+	fsize->discrete.height = t.bt.height;
 	return 0;
 }
 
@@ -113,14 +121,14 @@ static int kms2v4l_enum_frameintervals(struct file *file, void *priv,
 				       struct v4l2_frmivalenum *fival)
 {
 	struct kms2v4l_source *src = video_drvdata(file);
+	struct v4l2_dv_timings t;
 
-	kms2v4l_follow_mode(src);
-	if (fival->index || !kms2v4l_format_find(fival->pixel_format) ||
-	    fival->width != src->timings.bt.width ||
-	    fival->height != src->timings.bt.height)
+	kms2v4l_get_format(src, NULL, &t);
+	if (fival->index || !kms2v4l_format_find(src, fival->pixel_format) ||
+	    fival->width != t.bt.width || fival->height != t.bt.height)
 		return -EINVAL;
 	fival->type = V4L2_FRMIVAL_TYPE_DISCRETE;
-	fival->discrete = v4l2_calc_timeperframe(&src->timings);
+	fival->discrete = v4l2_calc_timeperframe(&t);
 	return 0;
 }
 
@@ -128,12 +136,13 @@ static int kms2v4l_g_parm(struct file *file, void *priv,
 			  struct v4l2_streamparm *parm)
 {
 	struct kms2v4l_source *src = video_drvdata(file);
+	struct v4l2_dv_timings t;
 
-	kms2v4l_follow_mode(src);
 	if (parm->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
 		return -EINVAL;
+	kms2v4l_get_format(src, NULL, &t);
 	parm->parm.capture.capability = V4L2_CAP_TIMEPERFRAME;
-	parm->parm.capture.timeperframe = v4l2_calc_timeperframe(&src->timings);
+	parm->parm.capture.timeperframe = v4l2_calc_timeperframe(&t);
 	parm->parm.capture.readbuffers = 2;
 	return 0;
 }
@@ -155,7 +164,7 @@ static int kms2v4l_enum_input(struct file *file, void *priv,
 		return -EINVAL;
 	inp->type = V4L2_INPUT_TYPE_CAMERA;
 	inp->capabilities = V4L2_IN_CAP_DV_TIMINGS;
-	snprintf(inp->name, sizeof(inp->name), "CRTC %u", src->info.crtc_index);
+	snprintf(inp->name, sizeof(inp->name), "CRTC %u", src->crtc_index);
 	spin_lock_irqsave(&src->qlock, flags);
 	if (!src->lit)
 		inp->status = V4L2_IN_ST_NO_SIGNAL;
@@ -195,8 +204,7 @@ static int kms2v4l_g_dv_timings(struct file *file, void *priv,
 {
 	struct kms2v4l_source *src = video_drvdata(file);
 
-	kms2v4l_follow_mode(src);
-	*timings = src->timings;
+	kms2v4l_get_format(src, NULL, timings);
 	return 0;
 }
 
@@ -204,15 +212,20 @@ static int kms2v4l_s_dv_timings(struct file *file, void *priv,
 				struct v4l2_dv_timings *timings)
 {
 	struct kms2v4l_source *src = video_drvdata(file);
+	struct v4l2_dv_timings cur;
+	unsigned long flags;
 
 	if (!v4l2_valid_dv_timings(timings, &kms2v4l_timings_cap, NULL, NULL))
 		return -EINVAL;
-	if (v4l2_match_dv_timings(timings, &src->timings, 0, false))
+	kms2v4l_get_format(src, NULL, &cur);
+	if (v4l2_match_dv_timings(timings, &cur, 0, false))
 		return 0;
 	if (vb2_is_busy(&src->queue))
 		return -EBUSY;
+	spin_lock_irqsave(&src->qlock, flags);
 	src->timings = *timings;
 	kms2v4l_fill_pix_format(&src->fmt, src->format, &src->timings);
+	spin_unlock_irqrestore(&src->qlock, flags);
 	return 0;
 }
 
@@ -307,11 +320,24 @@ static int kms2v4l_queue_setup(struct vb2_queue *vq, unsigned int *nbuffers,
 			       struct device *alloc_devs[])
 {
 	struct kms2v4l_source *src = vb2_get_drv_priv(vq);
+	unsigned long flags;
+	unsigned int size;
+
+	/*
+	 * The first buffers of a format fix its size; up to here it
+	 * follows the mode (a client may go straight to REQBUFS).
+	 */
+	if (!vq->num_buffers)
+		kms2v4l_follow_mode(src);
+	spin_lock_irqsave(&src->qlock, flags);
+	src->fmt_locked = true;
+	size = src->fmt.sizeimage;
+	spin_unlock_irqrestore(&src->qlock, flags);
 
 	if (*nplanes)
-		return sizes[0] < src->fmt.sizeimage ? -EINVAL : 0;
+		return sizes[0] < size ? -EINVAL : 0;
 	*nplanes = 1;
-	sizes[0] = src->fmt.sizeimage;
+	sizes[0] = size;
 	return 0;
 }
 
@@ -327,6 +353,15 @@ static int kms2v4l_buf_prepare(struct vb2_buffer *vb)
 		return -EINVAL;
 	}
 	vb2_set_plane_payload(vb, 0, size);
+	return 0;
+}
+
+static int kms2v4l_buf_init(struct vb2_buffer *vb)
+{
+	struct kms2v4l_buffer *buf = to_kms2v4l_buffer(to_vb2_v4l2_buffer(vb));
+
+	buf->frame = 0;
+	buf->fence = NULL;
 	return 0;
 }
 
@@ -385,9 +420,11 @@ static int kms2v4l_start_streaming(struct vb2_queue *vq, unsigned int count)
 	src->stream_format = src->format;
 	src->stream = &src->stream_fmt;
 	src->sequence_valid = false;
+	src->first_sequence = 0;
+	src->produced = 0;
 	spin_unlock_irqrestore(&src->qlock, flags);
 
-	ret = src->info.ops ? src->info.ops->start(src) : -ENODEV;
+	ret = src->funcs ? src->funcs->start(src) : -ENODEV;
 	if (ret) {
 		spin_lock_irqsave(&src->qlock, flags);
 		src->stream = NULL;
@@ -406,8 +443,8 @@ static void kms2v4l_stop_streaming(struct vb2_queue *vq)
 	src->stream = NULL;
 	spin_unlock_irqrestore(&src->qlock, flags);
 
-	if (src->info.ops)
-		src->info.ops->stop(src);
+	if (src->funcs)
+		src->funcs->stop(src);
 	/* No new frame begins now; wait for the end of one being composed. */
 	wait_event(src->idle, kms2v4l_vid_cap_idle(src));
 	kms2v4l_vid_cap_return_all(src, VB2_BUF_STATE_ERROR);
@@ -415,6 +452,7 @@ static void kms2v4l_stop_streaming(struct vb2_queue *vq)
 
 static const struct vb2_ops kms2v4l_vb2_ops = {
 	.queue_setup = kms2v4l_queue_setup,
+	.buf_init = kms2v4l_buf_init,
 	.buf_prepare = kms2v4l_buf_prepare,
 	.buf_queue = kms2v4l_buf_queue,
 	.start_streaming = kms2v4l_start_streaming,
@@ -449,11 +487,11 @@ int kms2v4l_vid_cap_init(struct kms2v4l_source *src)
 		return ret;
 
 	snprintf(vdev->name, sizeof(vdev->name), "%s card%u CRTC %u",
-		 src->info.driver, src->info.card, src->info.crtc_index);
+		 src->driver, src->card, src->crtc_index);
 	vdev->fops = &kms2v4l_fops;
 	vdev->ioctl_ops = &kms2v4l_ioctl_ops;
 	vdev->v4l2_dev = &src->v4l2_dev;
-	vdev->dev_parent = src->info.parent;
+	vdev->dev_parent = src->crtc->dev->dev;
 	vdev->queue = q;
 	vdev->lock = &src->lock;
 	vdev->ctrl_handler = &src->ctrls;

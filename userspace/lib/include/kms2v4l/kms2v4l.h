@@ -76,7 +76,10 @@ struct kms2v4l_node_info {
 	uint32_t refresh_mhz;   /**< frame rate in millihertz */
 };
 
-/** kms2v4l's read-only controls (V4L2_CID_USER_BASE | 0x1a00, 0x1a01, 0x1a02). */
+/**
+ * kms2v4l's read-only controls, as the kernel's <linux/kms2v4l.h> defines
+ * them (V4L2_CID_USER_BASE + 0x1200, + 0x1201, + 0x1202).
+ */
 #define KMS2V4L_CID_SEQUENCE_BASE 0x00981b00 /**< int64: vblank of sequence 0 */
 #define KMS2V4L_CID_CRTC_ID 0x00981b01       /**< int: KMS CRTC object id */
 #define KMS2V4L_CID_CONNECTORS 0x00981b02    /**< string: connector names */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: ((GPL-2.0-only WITH Linux-syscall-note) OR MIT) */
+/*
+ * kms2v4l - the V4L2 capture nodes of KMS CRTCs: what userspace sees
+ * beyond standard V4L2.
+ *
+ * The driver-specific controls live in a range of 16 control ids
+ * reserved for kms2v4l at V4L2_CID_USER_BASE + 0x1200, above every range
+ * <linux/v4l2-controls.h> hands out to drivers (the highest in Linux 6.1
+ * is V4L2_CID_USER_DW100_BASE, + 0x1190).
+ */
+#ifndef _UAPI_LINUX_KMS2V4L_H
+#define _UAPI_LINUX_KMS2V4L_H
+
+#include <linux/v4l2-controls.h>
+
+#define V4L2_CID_USER_KMS2V4L_BASE	(V4L2_CID_USER_BASE + 0x1200)
+
+/*
+ * Read-only, 64-bit integer: the CRTC vblank counter of the first frame
+ * of the current stream. Buffer sequence numbers count from it, so a
+ * frame shows vblank (sequence base + buffer sequence). For a CRTC
+ * without vblank interrupts, the counter is the node's own count of
+ * frames the driver produced.
+ */
+#define V4L2_CID_KMS2V4L_SEQUENCE_BASE	(V4L2_CID_USER_KMS2V4L_BASE + 0)
+
+/* Read-only integer: the KMS object id of the CRTC (drmModeGetCrtc()). */
+#define V4L2_CID_KMS2V4L_CRTC_ID	(V4L2_CID_USER_KMS2V4L_BASE + 1)
+
+/*
+ * Read-only string: the names of the connectors the CRTC drives,
+ * comma-separated (e.g. "Virtual-1"), empty while the CRTC is off.
+ * At most KMS2V4L_CONNECTORS_MAX - 1 bytes: the names of up to 32
+ * connectors of the longest name DRM gives (32 bytes) fit.
+ */
+#define V4L2_CID_KMS2V4L_CONNECTORS	(V4L2_CID_USER_KMS2V4L_BASE + 2)
+
+#define KMS2V4L_CONNECTORS_MAX		1056
+
+#endif /* _UAPI_LINUX_KMS2V4L_H */

@@ -30,7 +30,8 @@
  *                                           reads nothing; prints "stalling
  *                                           LOCALPORT" once it starts
  *
- * HOST may be an IPv6 address in brackets: [::1]:5901.
+ * HOST may be an IPv6 address in brackets: [::1]:5901.  HOST:PORT may be
+ * the path of a unix socket instead (snapshot, watch, count, input).
  */
 #include <rfb/rfbclient.h>
 
@@ -86,15 +87,21 @@ static rfbClient *connect_to(const char *hostport)
 	rfbClient *c = rfbGetClient(8, 3, 4);
 	const char *colon = strrchr(hostport, ':');
 
-	if (!colon) {
-		fprintf(stderr, "v4l2vnc-client: HOST:PORT expected, not %s\n", hostport);
-		exit(2);
+	if (hostport[0] == '/') {
+		/* A unix socket: libvncclient takes a path as the host. */
+		c->serverHost = strdup(hostport);
+		c->serverPort = 0;
+	} else {
+		if (!colon) {
+			fprintf(stderr, "v4l2vnc-client: HOST:PORT expected, not %s\n", hostport);
+			exit(2);
+		}
+		if (hostport[0] == '[' && colon > hostport && colon[-1] == ']')
+			c->serverHost = strndup(hostport + 1, (size_t)(colon - hostport - 2));
+		else
+			c->serverHost = strndup(hostport, (size_t)(colon - hostport));
+		c->serverPort = atoi(colon + 1);
 	}
-	if (hostport[0] == '[' && colon > hostport && colon[-1] == ']')
-		c->serverHost = strndup(hostport + 1, (size_t)(colon - hostport - 2));
-	else
-		c->serverHost = strndup(hostport, (size_t)(colon - hostport));
-	c->serverPort = atoi(colon + 1);
 
 	/* 0x00RRGGBB pixels: bytes B,G,R,X like the server's framebuffer. */
 	c->format.redShift = 16;

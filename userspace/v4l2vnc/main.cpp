@@ -60,6 +60,11 @@ private:
 	void on_gst_release();
 	void release_hold(unsigned index);
 	void print_stats(const char *why);
+	void inject(const std::vector<InputEvent> &ev)
+	{
+		if (int r = input_->write(ev); r < 0)
+			log("uinput: " + std::string(std::strerror(-r)));
+	}
 	bool watch(Source s, int fd, uint32_t events);
 	void log(const std::string &msg) const
 	{
@@ -74,6 +79,7 @@ private:
 	std::unique_ptr<GstSink> gst_;
 	std::unique_ptr<Keymap> keymap_;
 	std::unique_ptr<UinputDevice> input_;
+	ViewerInputs viewer_inputs_;
 	TileDamage tiles_;
 	UniqueFd epoll_, sigfd_;
 	std::vector<unsigned> holds_; // GStreamer references per V4L2 buffer
@@ -308,33 +314,29 @@ int App::setup()
 			log("--xkb-layout: " + err);
 			return 1;
 		}
-		input_ = UinputDevice::create(f.width, f.height, err);
+		input_ = UinputDevice::create(err);
 		if (!input_) {
 			log("--input: " + err);
 			return 1;
 		}
 		log("input device " + input_->devnode());
-		vnc_->on_pointer = [this](int mask, int x, int y) {
-			if (!input_)
-				return;
-			x = std::clamp(x, 0, int(vnc_->width()) - 1);
-			y = std::clamp(y, 0, int(vnc_->height()) - 1);
-			if (int r = input_->pointer(mask, x, y); r < 0)
-				log("uinput pointer: " + std::string(std::strerror(-r)));
+		vnc_->on_pointer = [this](uint64_t viewer, int mask, int x, int y) {
+			inject(viewer_inputs_.pointer(viewer, mask,
+						      UinputDevice::scale(x, vnc_->width()),
+						      UinputDevice::scale(y, vnc_->height())));
 		};
-		vnc_->on_key = [this](uint32_t keysym, bool down) {
-			if (!input_)
-				return;
-			int r = input_->key(*keymap_, keysym, down);
-			if (r == -ENOENT) {
+		vnc_->on_key = [this](uint64_t viewer, uint32_t keysym, bool down) {
+			auto k = keymap_->key_level(keysym);
+			if (!k) {
 				stats_.keys_unmapped++;
 				if (opt_.verbose)
 					log("keysym 0x" + std::to_string(keysym) +
 					    " not in layout " + opt_.xkb_layout);
-			} else if (r < 0) {
-				log("uinput key: " + std::string(std::strerror(-r)));
+				return;
 			}
+			inject(viewer_inputs_.key(viewer, *k, down));
 		};
+		vnc_->on_gone = [this](uint64_t viewer) { inject(viewer_inputs_.gone(viewer)); };
 	}
 
 	epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
@@ -451,13 +453,6 @@ void App::on_source_change()
 		uint32_t num, den;
 		cap_->frame_rate(num, den);
 		gst_->set_format(cap_->info(), f.width, f.height, f.stride, num, den);
-	}
-	if (input_) {
-		std::string err;
-		input_.reset();
-		input_ = UinputDevice::create(f.width, f.height, err);
-		if (!input_)
-			log("--input: " + err);
 	}
 	if (cap_->start() < 0) {
 		log(cap_->error());

@@ -84,12 +84,13 @@ struct VncCallbacks {
 	// Called from the viewer's libvncserver thread.
 	static void ptr_event(int mask, int x, int y, rfbClientPtr cl)
 	{
-		self(cl)->push_event({false, mask, x, y});
+		self(cl)->push_event({VncServer::InputEvent::kPointer, conn_id(cl), mask, x, y});
 	}
 
 	static void key_event(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
 	{
-		self(cl)->push_event({true, int(keysym), down != 0, 0});
+		self(cl)->push_event(
+			{VncServer::InputEvent::kKey, conn_id(cl), int(keysym), down != 0, 0});
 	}
 
 	// Called from the viewer's libvncserver thread, as it ends.
@@ -101,6 +102,9 @@ struct VncCallbacks {
 			std::fprintf(stderr, "v4l2vnc: client %s gone (%u left)\n",
 				     cl->host ? cl->host : "?", left);
 		v->conn_closed(conn_id(cl));
+		// Never dropped (unlike input over the limit): its keys and
+		// buttons must be released.
+		v->push_event({VncServer::InputEvent::kGone, conn_id(cl), 0, 0, 0}, true);
 		v->client_thread_done(pthread_self());
 	}
 
@@ -701,11 +705,11 @@ void VncServer::mark_modified(std::span<const Rect> rects)
 	updates_++;
 }
 
-void VncServer::push_event(const InputEvent &e)
+void VncServer::push_event(const InputEvent &e, bool always)
 {
 	{
 		std::lock_guard<std::mutex> l(event_mu_);
-		if (events_.size() >= kMaxEvents) {
+		if (events_.size() >= kMaxEvents && !always) {
 			input_dropped_++;
 			return;
 		}
@@ -723,12 +727,12 @@ void VncServer::dispatch_events()
 		evs.swap(events_);
 	}
 	for (const InputEvent &e : evs) {
-		if (e.key) {
-			if (on_key)
-				on_key(uint32_t(e.a), e.b != 0);
-		} else if (on_pointer) {
-			on_pointer(e.a, e.b, e.c);
-		}
+		if (e.kind == InputEvent::kKey && on_key)
+			on_key(e.viewer, uint32_t(e.a), e.b != 0);
+		else if (e.kind == InputEvent::kPointer && on_pointer)
+			on_pointer(e.viewer, e.a, e.b, e.c);
+		else if (e.kind == InputEvent::kGone && on_gone)
+			on_gone(e.viewer);
 	}
 }
 

@@ -99,15 +99,19 @@ public:
 	uint64_t bytes_sent() const;
 	VncStats stats() const;
 
-	std::function<void(int mask, int x, int y)> on_pointer;
-	std::function<void(uint32_t keysym, bool down)> on_key;
+	// @viewer: an id per connection, never reused.  on_gone comes after a
+	// viewer's last event (for its keys and buttons to be released).
+	std::function<void(uint64_t viewer, int mask, int x, int y)> on_pointer;
+	std::function<void(uint64_t viewer, uint32_t keysym, bool down)> on_key;
+	std::function<void(uint64_t viewer)> on_gone;
 
 private:
 	VncServer() = default;
 	friend struct VncCallbacks; // libvncserver's C callbacks
 
 	struct InputEvent {
-		bool key;
+		enum Kind { kPointer, kKey, kGone } kind;
+		uint64_t viewer;
 		int a, b, c; // pointer: mask, x, y; key: keysym, down
 	};
 	struct Pending {
@@ -135,7 +139,7 @@ private:
 	bool check_password(_rfbClientRec *cl, const char *response, int len);
 	void resize_loop();
 	bool listed(int fd) const; // a client with socket @fd is in the list
-	void push_event(const InputEvent &e);
+	void push_event(const InputEvent &e, bool always = false);
 	void client_thread_done(pthread_t t);
 	void reap_client_threads();
 

@@ -265,7 +265,9 @@ TEST_F(Server, UnixSocketIsPrivateAndServes)
 namespace {
 
 const char *client_password;
-void quiet(const char * /*format*/, ...) {}
+void quiet(const char * /*format*/, ...)
+{
+}
 char *give_password(rfbClient * /*client*/)
 {
 	return strdup(client_password);
@@ -289,7 +291,7 @@ rfbClient *viewer(int port, const char *password)
 std::vector<uint32_t> keys_within(VncServer &v, int ms)
 {
 	std::vector<uint32_t> got;
-	v.on_key = [&](uint32_t k, bool down) {
+	v.on_key = [&](uint64_t /*viewer*/, uint32_t k, bool down) {
 		if (down)
 			got.push_back(k);
 	};

@@ -74,8 +74,8 @@ TEST(Web, ContentTypes)
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <string>
 #include <chrono>
+#include <string>
 #include <vector>
 
 // Many clients at once against the real server, driven from this thread:
@@ -97,9 +97,10 @@ TEST_F(WebPaths, ManyParallelConnections)
 	};
 	std::vector<Client> clients;
 	for (int i = 0; i < 40; i++) {
-		const char *path = i % 4 == 0 ? "/app/big.js" : i % 4 == 1 ? "/vnc.html"
-							: i % 4 == 2 ? "/app/ui.js"
-								     : "/../secret";
+		const char *path = i % 4 == 0   ? "/app/big.js"
+				   : i % 4 == 1 ? "/vnc.html"
+				   : i % 4 == 2 ? "/app/ui.js"
+						: "/../secret";
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		ASSERT_GE(fd, 0);
 		sockaddr_in sa{};
@@ -107,8 +108,8 @@ TEST_F(WebPaths, ManyParallelConnections)
 		sa.sin_port = htons(uint16_t(port));
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0);
-		std::string req =
-			std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+		std::string req = std::string("GET ") + path +
+				  " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 		ASSERT_EQ(write(fd, req.data(), req.size()), ssize_t(req.size()));
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 		clients.push_back({fd, i % 4 == 3 ? "404" : "200", path, "", false});
@@ -145,7 +146,8 @@ TEST_F(WebPaths, ManyParallelConnections)
 			EXPECT_EQ(body, big);
 		else if (c.path == "/app/ui.js") {
 			EXPECT_EQ(body, "1;");
-			EXPECT_NE(c.got.find("Content-Type: application/javascript"), std::string::npos);
+			EXPECT_NE(c.got.find("Content-Type: application/javascript"),
+				  std::string::npos);
 		} else
 			EXPECT_EQ(body, "<html>");
 	}

@@ -154,8 +154,9 @@ std::vector<InputEvent> ViewerInputs::gone(uint64_t viewer)
 	std::vector<unsigned> keys = std::move(it->second.keys);
 	viewers_.erase(it);
 	std::vector<InputEvent> ev;
-	for (auto k = keys.rbegin(); k != keys.rend(); ++k) {
-		auto r = release(*k);
+	std::reverse(keys.begin(), keys.end()); // last pressed, first released
+	for (unsigned k : keys) {
+		auto r = release(k);
 		ev.insert(ev.end(), r.begin(), r.end());
 	}
 	auto p = mapper_.pointer(combined_mask() & 7, x_, y_);

@@ -229,9 +229,9 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 		v->listen_.reset(cfg.listen_fd);
 		fcntl(cfg.listen_fd, F_SETFL, fcntl(cfg.listen_fd, F_GETFL) | O_NONBLOCK);
 	} else if (cfg.listen.rfind("unix:", 0) == 0)
-		v->listen_.reset(listen_unix(cfg.listen.substr(5), 0600, 16, error));
+		v->listen_.reset(listen_unix(cfg.listen.substr(5), 0600, 128, error));
 	else
-		v->listen_.reset(listen_tcp(cfg.listen, cfg.port, 16, error));
+		v->listen_.reset(listen_tcp(cfg.listen, cfg.port, 128, error));
 	if (!v->listen_.valid()) {
 		error = "VNC: " + error;
 		return nullptr;

@@ -12,12 +12,16 @@
 
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -351,4 +355,97 @@ TEST_F(Server, WrongPasswordsBlockTheAddress)
 	EXPECT_NE(c, nullptr);
 	if (c)
 		rfbClientCleanup(c);
+}
+
+namespace {
+
+int updates_seen;
+void count_update(rfbClient * /*client*/, int /*x*/, int /*y*/, int /*w*/, int /*h*/)
+{
+	updates_seen++;
+}
+
+// Updates a connected viewer receives in @ms while the framebuffer keeps
+// changing (one mark every 20 ms, as capture would).
+int updates_within(VncServer &v, rfbClient *c, int ms)
+{
+	updates_seen = 0;
+	auto end = Clock::now() + std::chrono::milliseconds(ms);
+	auto next = Clock::now();
+	uint32_t colour = 0;
+	while (Clock::now() < end) {
+		if (Clock::now() >= next) {
+			std::fill(v.framebuffer(), v.framebuffer() + v.width() * v.height(),
+				  colour += 0x010203);
+			Rect all{0, 0, v.width(), v.height()};
+			v.mark_modified({&all, 1});
+			next += std::chrono::milliseconds(20);
+		}
+		if (WaitForMessage(c, 5000) > 0 && !HandleRFBServerMessage(c))
+			break;
+		SendFramebufferUpdateRequest(c, 0, 0, c->width, c->height, TRUE);
+	}
+	return updates_seen;
+}
+
+} // namespace
+
+// Hostile clients (500 half-open connections, then garbage) stall no
+// viewer and do not peg the CPU: the viewer gets at least half its
+// updates, the server's CPU stays well under one core.
+TEST_F(Server, HalfOpenFloodStallsNoViewer)
+{
+	start(VncConfig{});
+	rfbClient *c = viewer(port_, "");
+	ASSERT_NE(c, nullptr);
+	c->GotFrameBufferUpdate = count_update;
+	int alone = updates_within(*vnc_, c, 1000);
+	ASSERT_GT(alone, 5);
+	std::vector<int> flood;
+	auto tf = Clock::now();
+	for (int i = 0; i < 500; i++) {
+		// Non-blocking: the flood does not wait for the server.
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		sockaddr_in sa{};
+		sa.sin_family = AF_INET;
+		sa.sin_port = htons(uint16_t(port_));
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) < 0 &&
+		    errno != EINPROGRESS) {
+			close(fd);
+			continue;
+		}
+		flood.push_back(fd);
+	}
+	std::printf(
+		"500 connects: %lld ms\n",
+		(long long)std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - tf)
+			.count());
+	rusage r0, r1;
+	getrusage(RUSAGE_SELF, &r0);
+	auto t0 = Clock::now();
+	int during = updates_within(*vnc_, c, 1000);
+	getrusage(RUSAGE_SELF, &r1);
+	double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+	double cpu = double(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
+			    r0.ru_stime.tv_sec) +
+		     double(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
+			    r0.ru_stime.tv_usec) /
+			     1e6;
+	std::printf("updates alone %d, with 500 half-open %d; cpu %.2f s in %.2f s\n", alone,
+		    during, cpu, wall);
+	EXPECT_GE(during, alone / 2);
+	EXPECT_LT(cpu, 0.8 * wall); // viewer, server and flood in this process
+	std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+	std::printf("refused %llu of 500\n", (unsigned long long)vnc_->stats().refused);
+	EXPECT_GE(vnc_->stats().refused, 400u);
+	for (int fd : flood) {
+		const char junk[] = "\xff\xff\xff\xff garbage, not RFB";
+		if (write(fd, junk, sizeof(junk)) < 0) {
+			// closed by the caps already
+		}
+		close(fd);
+	}
+	EXPECT_GE(updates_within(*vnc_, c, 500), 1);
+	rfbClientCleanup(c);
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# v4l2vnc refuses to listen beyond loopback without --password-file; with
-# one, a viewer with the right password gets the picture and a viewer
-# with a wrong one is refused.  IPv6: ::1 needs no password and listens on
+# v4l2vnc refuses to listen beyond loopback without --password-file and
+# --insecure-vnc-auth, and refuses a password file others may read; with
+# them, a viewer with the right password gets the picture, a viewer with
+# a wrong one is refused, and after 5 wrong ones the address is blocked
+# (the right password too) for 10 s.  IPv6: ::1 needs no password and listens on
 # ::1 only; :: needs one and takes no IPv4 connection.
 . "$(dirname "$0")/lib.sh"
 V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc
@@ -22,8 +24,23 @@ pid=
 cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; }
 trap cleanup EXIT
 printf 's3cret\n' >/tmp/pw
+chmod 644 /tmp/pw
+set +e
+"$V" --device "$dev" --listen 0.0.0.0 --port 5901 --password-file /tmp/pw 2>/tmp/refuse.txt
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "--listen 0.0.0.0 without --insecure-vnc-auth: exit status $rc, not 2"
+grep -q -- '--insecure-vnc-auth' /tmp/refuse.txt || fail "refusal does not name --insecure-vnc-auth"
+set +e
+"$V" --device "$dev" --listen 0.0.0.0 --port 5901 --password-file /tmp/pw --insecure-vnc-auth \
+	2>/tmp/refuse.txt
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "a mode 644 password file: exit status $rc, not 1"
+grep -q 'chmod 600' /tmp/refuse.txt || fail "mode 644 refusal: $(cat /tmp/refuse.txt)"
+chmod 600 /tmp/pw
 "$V" --device "$dev" --format XR24 --size 640x480 --listen 0.0.0.0 --port 5901 \
-	--password-file /tmp/pw &
+	--password-file /tmp/pw --insecure-vnc-auth 2> >(tee /tmp/v.log >&2) &
 pid=$!
 wait_listen '0\.0\.0\.0:5901 ' "$pid"
 V4L2VNC_PASSWORD=s3cret "$C" snapshot 127.0.0.1:5901 /tmp/a.raw >/tmp/a.out ||
@@ -35,6 +52,20 @@ fi
 if "$C" snapshot 127.0.0.1:5901 /tmp/b.raw >/dev/null 2>&1; then
 	fail "empty password accepted"
 fi
+# Wrong passwords in a loop (an empty one is not sent, so 1 + 5 here):
+# blocked after 5 (TigerVNC's blacklist).
+for i in 1 2 3 4 5; do
+	V4L2VNC_PASSWORD=wrong$i "$C" snapshot 127.0.0.1:5901 /tmp/b.raw >/dev/null 2>&1 &&
+		fail "wrong password $i accepted"
+done
+if V4L2VNC_PASSWORD=s3cret "$C" snapshot 127.0.0.1:5901 /tmp/a.raw >/dev/null 2>&1; then
+	fail "right password accepted while blocked"
+fi
+grep -q 'wrong password, blocked for' /tmp/v.log || fail "no block logged"
+info "5 wrong passwords: blocked, the right one refused too"
+sleep 10.5
+V4L2VNC_PASSWORD=s3cret "$C" snapshot 127.0.0.1:5901 /tmp/a.raw >/dev/null ||
+	fail "right password refused after the block ended"
 kill -0 "$pid" || fail "v4l2vnc died"
 kill -TERM "$pid"
 wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
@@ -66,7 +97,7 @@ kill -TERM "$pid"
 wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
 pid=
 "$V" --device "$dev" --format XR24 --size 640x480 --listen :: --port 5903 \
-	--password-file /tmp/pw &
+	--password-file /tmp/pw --insecure-vnc-auth &
 pid=$!
 # ss shows :: as * when it reads /proc (no inet_diag in the guest).
 wait_listen '(\[::\]|\*):5903 ' "$pid"

@@ -10,6 +10,10 @@
  *                                           when the server drops us
  *   v4l2vnc-client input HOST:PORT X Y      pointer to (X,Y), left click,
  *                                           key 'a', 'A' and '$' (with Shift), Return
+ *   v4l2vnc-client keys HOST:PORT SPEC...   sends SPECs in order, then hangs up
+ *                                           (what is still down stays down):
+ *                                           +HEX key down, -HEX key up (keysym
+ *                                           in hex), bN pointer buttons N at 10,10
  *   v4l2vnc-client cmp VNC.raw FRAME FOURCC W H STRIDE
  *                                           compares a snapshot with a V4L2
  *                                           frame (XR24, RGBP or YUYV), exit 0 if
@@ -30,7 +34,8 @@
  *                                           reads nothing; prints "stalling
  *                                           LOCALPORT" once it starts
  *
- * HOST may be an IPv6 address in brackets: [::1]:5901.
+ * HOST may be an IPv6 address in brackets: [::1]:5901.  HOST:PORT may be
+ * the path of a unix socket instead (snapshot, watch, count, input).
  */
 #include <rfb/rfbclient.h>
 
@@ -86,15 +91,21 @@ static rfbClient *connect_to(const char *hostport)
 	rfbClient *c = rfbGetClient(8, 3, 4);
 	const char *colon = strrchr(hostport, ':');
 
-	if (!colon) {
-		fprintf(stderr, "v4l2vnc-client: HOST:PORT expected, not %s\n", hostport);
-		exit(2);
+	if (hostport[0] == '/') {
+		/* A unix socket: libvncclient takes a path as the host. */
+		c->serverHost = strdup(hostport);
+		c->serverPort = 0;
+	} else {
+		if (!colon) {
+			fprintf(stderr, "v4l2vnc-client: HOST:PORT expected, not %s\n", hostport);
+			exit(2);
+		}
+		if (hostport[0] == '[' && colon > hostport && colon[-1] == ']')
+			c->serverHost = strndup(hostport + 1, (size_t)(colon - hostport - 2));
+		else
+			c->serverHost = strndup(hostport, (size_t)(colon - hostport));
+		c->serverPort = atoi(colon + 1);
 	}
-	if (hostport[0] == '[' && colon > hostport && colon[-1] == ']')
-		c->serverHost = strndup(hostport + 1, (size_t)(colon - hostport - 2));
-	else
-		c->serverHost = strndup(hostport, (size_t)(colon - hostport));
-	c->serverPort = atoi(colon + 1);
 
 	/* 0x00RRGGBB pixels: bytes B,G,R,X like the server's framebuffer. */
 	c->format.redShift = 16;
@@ -252,6 +263,27 @@ static void count_done(int sig)
 
 /* Counts from the connection on, so that a server that does not serve us
  * (not even the handshake) gives "updates 0" when the time is up. */
+static int keys(const char *hostport, int n, char **spec)
+{
+	rfbClient *c = connect_to(hostport);
+	int ok = 1;
+
+	for (int i = 0; i < n; i++) {
+		if (spec[i][0] == 'b')
+			ok &= SendPointerEvent(c, 10, 10, atoi(spec[i] + 1));
+		else
+			ok &= SendKeyEvent(c, (uint32_t)strtoul(spec[i] + 1, NULL, 16),
+					   spec[i][0] == '+');
+	}
+	/* Let the server read everything before we hang up. */
+	for (int i = 0; i < 10; i++) {
+		if (WaitForMessage(c, 100000) > 0 && !HandleRFBServerMessage(c))
+			break;
+	}
+	rfbClientCleanup(c);
+	return ok ? 0 : 1;
+}
+
 static int count(const char *hostport, int secs)
 {
 	rfbClient *c;
@@ -546,6 +578,8 @@ int main(int argc, char **argv)
 	if (argc == 8 && !strcmp(argv[1], "cmp"))
 		return compare(argv[2], argv[3], argv[4], atoi(argv[5]), atoi(argv[6]),
 			       atoi(argv[7]));
+	if (argc >= 4 && !strcmp(argv[1], "keys"))
+		return keys(argv[2], argc - 3, argv + 3);
 	if (argc == 4 && !strcmp(argv[1], "count"))
 		return count(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "stall"))

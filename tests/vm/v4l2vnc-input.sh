@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 # v4l2vnc --input: a VNC client's pointer move, click and key presses
 # ('a', Shift+'A', Shift+'$', Return) arrive on v4l2vnc's uinput device as the right
-# evdev events, read back with libevdev.
+# evdev events, read back with libevdev; the pointer in a fixed 0..32767
+# range.  A viewer that hangs up with a key and a button held: both are
+# released.  On a German layout, '@' typed as Shift+2 arrives as AltGr+Q
+# (Shift lifted around it), '€' as AltGr+E, 'A' as Shift+A.
 . "$(dirname "$0")/lib.sh"
 V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc
 C=$KMS2V4L_BUILD/tests/vm/v4l2vnc-client
@@ -32,8 +35,8 @@ wait "$epid" || { cat /tmp/ev.txt; fail "fewer than 16 input events arrived"; }
 epid=
 cat >/tmp/want.txt <<EOT
 ready
-EV_ABS ABS_X 100
-EV_ABS ABS_Y 200
+EV_ABS ABS_X 5128
+EV_ABS ABS_Y 13681
 EV_KEY BTN_LEFT 1
 EV_KEY BTN_LEFT 0
 EV_KEY KEY_A 1
@@ -50,7 +53,67 @@ EV_KEY KEY_ENTER 1
 EV_KEY KEY_ENTER 0
 EOT
 diff -u /tmp/want.txt /tmp/ev.txt || fail "wrong input events"
+info "pointer, button and keys arrived as evdev events"
+
+# events N SPEC...: the first N events while a viewer sends SPEC and hangs up.
+events() {
+	local n=$1
+	shift
+	"$C" evread "v4l2vnc pointer+keyboard" "$n" 30 >/tmp/ev.txt &
+	epid=$!
+	for i in $(seq 50); do
+		grep -q ready /tmp/ev.txt && break
+		sleep 0.2
+	done
+	grep -q ready /tmp/ev.txt || fail "uinput device not found"
+	"$C" keys 127.0.0.1:5901 "$@" || fail "VNC client could not send $*"
+	wait "$epid" || { cat /tmp/ev.txt; fail "fewer than $n input events for $*"; }
+	epid=
+}
+# 'a' and the left button down, then the viewer is gone.
+events 6 +61 b1
+cat >/tmp/want.txt <<EOT
+ready
+EV_KEY KEY_A 1
+EV_ABS ABS_X 513
+EV_ABS ABS_Y 684
+EV_KEY BTN_LEFT 1
+EV_KEY KEY_A 0
+EV_KEY BTN_LEFT 0
+EOT
+diff -u /tmp/want.txt /tmp/ev.txt || fail "keys held at disconnect not released"
+info "a viewer hanging up with 'a' and the left button down: both released"
 kill -TERM "$pid"
 wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
 pid=
-info "PASS: pointer, button and keys arrived as evdev events"
+
+"$V" --device "$dev" --format XR24 --size 640x480 --input --xkb-layout de --port 5901 &
+pid=$!
+wait_listen '127\.0\.0\.1:5901 ' "$pid"
+# Shift_L, '@', Shift_L up; EuroSign; Shift_L, 'A'.
+events 16 +ffe1 +40 -40 -ffe1 +20ac -20ac +ffe1 +41 -41 -ffe1
+cat >/tmp/want.txt <<EOT
+ready
+EV_KEY KEY_LEFTSHIFT 1
+EV_KEY KEY_LEFTSHIFT 0
+EV_KEY KEY_RIGHTALT 1
+EV_KEY KEY_Q 1
+EV_KEY KEY_LEFTSHIFT 1
+EV_KEY KEY_RIGHTALT 0
+EV_KEY KEY_Q 0
+EV_KEY KEY_LEFTSHIFT 0
+EV_KEY KEY_RIGHTALT 1
+EV_KEY KEY_E 1
+EV_KEY KEY_RIGHTALT 0
+EV_KEY KEY_E 0
+EV_KEY KEY_LEFTSHIFT 1
+EV_KEY KEY_A 1
+EV_KEY KEY_A 0
+EV_KEY KEY_LEFTSHIFT 0
+EOT
+diff -u /tmp/want.txt /tmp/ev.txt || fail "de: '@', '€', 'A' arrived wrong"
+info "de layout: '@' as AltGr+Q, '€' as AltGr+E, 'A' as Shift+A"
+kill -TERM "$pid"
+wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
+pid=
+info "PASS: pointer, button and keys arrived as evdev events; released at disconnect; de levels"

@@ -33,11 +33,11 @@ if [ "${1:-}" = --guest ]; then
 	# computation races with a busy host (see README).
 	v4l2-ctl -d "$dev" -c osd_text_mode=2 -p 2 || fail "vivid controls"
 	"$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc" --device "$dev" --format XR24 --size 640x480 \
-		--listen 0.0.0.0 --port 5901 --password-file "$dir/pw" --web 6080 \
+		--listen 0.0.0.0 --port 5901 --password-file "$dir/pw" --insecure-vnc-auth --web 6080 \
 		>"$dir/v4l2vnc.log" 2>&1 &
 	pid=$!
 	for i in $(seq 50); do
-		ss -ltn | grep -q '0.0.0.0:6080 ' && break
+		ss -ltn | grep -q '0.0.0.0:6080 ' && grep -q 'noVNC on' "$dir/v4l2vnc.log" && break
 		kill -0 "$pid" || fail "v4l2vnc exited"
 		sleep 0.2
 	done
@@ -55,7 +55,7 @@ command -v chromium >/dev/null || skip "no chromium (Debian package chromium)"
 dir=$B/vm-runs/v4l2vnc-novnc.host
 rm -rf "$dir"
 mkdir -p "$dir"
-printf '%s\n' "$PASSWORD" >"$dir/pw"
+(umask 077 && printf '%s\n' "$PASSWORD" >"$dir/pw")
 src=$(cd "$(dirname "$0")/../.." && pwd)
 # Two free ports on this machine (other VMs may forward the usual ones).
 read -r VNC_PORT WEB_PORT < <(python3 -c '
@@ -75,7 +75,11 @@ for i in $(seq 600); do
 	sleep 0.2
 done
 [ -e "$dir/ready" ] || fail "v4l2vnc not ready in the VM"
-url="http://127.0.0.1:$WEB_PORT/vnc.html?autoconnect=1&resize=off&port=$VNC_PORT&password=$PASSWORD"
+# The page's origin here is the forwarded port, not the one v4l2vnc knows:
+# the token of the URL it printed lets noVNC's websocket in.
+tok=$(sed -n 's/.*path=websockify%3Ftoken%3D\([0-9a-f]*\).*/\1/p' "$dir/v4l2vnc.log")
+[ ${#tok} = 32 ] || fail "no token in v4l2vnc's URL: $(cat "$dir/v4l2vnc.log")"
+url="http://127.0.0.1:$WEB_PORT/vnc.html?autoconnect=1&resize=off&port=$VNC_PORT&password=$PASSWORD&path=websockify%3Ftoken%3D$tok"
 # chromium is driven over its DevTools protocol: open noVNC, then read the
 # pixels of noVNC's canvas until vivid's colour bars are all there.
 HOME=$dir python3 - "$url" "$dir" >"$dir/browser.log" 2>&1 <<'PY' && rc=0 || rc=$?

@@ -882,3 +882,8 @@ int kms2v4l_wait_frame(struct kms2v4l_device *dev, int timeout_ms,
 				    "(POLLERR: not streaming?)");
 	}
 }
+
+unsigned int kms2v4l_version(void)
+{
+	return KMS2V4L_VERSION;
+}

@@ -5,6 +5,7 @@
 #include "keymap.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,23 +34,57 @@ private:
 	int x_ = -1, y_ = -1;
 };
 
+// The pointer and keys of several viewers on one device: each viewer's
+// buttons and keys are its own (the device shows a button down while any
+// viewer holds it, a key until the last viewer holding it lets go), and a
+// viewer that disconnects lets go of everything it held.  Pure, for unit
+// tests; positions are device units (UinputDevice::kAbsMax).
+class ViewerInputs {
+public:
+	std::vector<InputEvent> pointer(uint64_t viewer, int button_mask, int x, int y);
+	// @code: an evdev KEY_* code.
+	std::vector<InputEvent> key(uint64_t viewer, unsigned code, bool down);
+	// A keysym's key: on a press, the modifiers its level needs are set
+	// around it (Shift, AltGr pressed or released for that one key, then
+	// restored), so that '@' from a US viewer (Shift+2) arrives as
+	// AltGr+Q on a German layout.  Modifier keys themselves go as they are.
+	std::vector<InputEvent> key(uint64_t viewer, const KeyLevel &k, bool down);
+	std::vector<InputEvent> gone(uint64_t viewer);
+
+private:
+	struct Viewer {
+		int mask = 0;
+		std::vector<unsigned> keys; // held, in press order
+	};
+	std::vector<InputEvent> release(unsigned code);
+	int combined_mask() const;
+
+	std::map<uint64_t, Viewer> viewers_;
+	std::map<unsigned, unsigned> holders_; // key code -> viewers holding it
+	PointerMapper mapper_;
+	int x_ = 0, y_ = 0;
+};
+
 class UinputDevice {
 public:
 	~UinputDevice();
-	// Creates "v4l2vnc pointer+keyboard" with absolute axes 0..width-1 and
-	// 0..height-1.  nullptr and @error on failure (names /dev/uinput and errno).
-	static std::unique_ptr<UinputDevice> create(unsigned width, unsigned height,
-						    std::string &error);
-	int pointer(int button_mask, int x, int y);            // -errno
-	int key(const Keymap &km, uint32_t keysym, bool down); // -errno, -ENOENT unmapped
+	// The absolute axes' range, whatever the frame size: the device stays
+	// the same across resizes (scale() maps frame pixels onto it).
+	static constexpr int kAbsMax = 32767;
+	// Creates "v4l2vnc pointer+keyboard": ABS_X/ABS_Y 0..kAbsMax, three
+	// buttons, wheels, the keyboard's keys except KEY_SYSRQ (Alt+SysRq
+	// would reach the kernel's magic SysRq behind a lock screen).  nullptr
+	// and @error on failure (names /dev/uinput and errno).
+	static std::unique_ptr<UinputDevice> create(std::string &error);
+	// Frame pixel @v of a frame @size pixels wide (or high) in device units.
+	static int scale(int v, unsigned size);
+	int write(const std::vector<InputEvent> &ev); // -errno
 	std::string devnode() const;
 
 private:
 	UinputDevice() = default;
-	int write(const std::vector<InputEvent> &ev);
 	libevdev *dev_ = nullptr;
 	libevdev_uinput *uidev_ = nullptr;
-	PointerMapper mapper_;
 };
 
 } // namespace v4l2vnc

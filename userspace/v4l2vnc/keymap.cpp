@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "keymap.h"
 
+#include <linux/input-event-codes.h>
 #include <xkbcommon/xkbcommon.h>
 
 namespace v4l2vnc {
@@ -40,6 +41,12 @@ std::unique_ptr<Keymap> Keymap::create(const std::string &layout, const std::str
 	auto map = std::unique_ptr<Keymap>(new Keymap);
 	const xkb_keycode_t min = xkb_keymap_min_keycode(km.get());
 	const xkb_keycode_t max = xkb_keymap_max_keycode(km.get());
+	auto mod_bit = [&](const char *name) -> xkb_mod_mask_t {
+		xkb_mod_index_t i = xkb_keymap_mod_get_index(km.get(), name);
+		return i == XKB_MOD_INVALID ? 0 : xkb_mod_mask_t(1) << i;
+	};
+	const xkb_mod_mask_t shift = mod_bit(XKB_MOD_NAME_SHIFT), lock = mod_bit(XKB_MOD_NAME_CAPS),
+			     level3 = mod_bit("Mod5");
 	// Keys below 0x100 first, level by level, so that a keysym's classic
 	// key wins at its lowest shift level ('$' is Shift+4, not the
 	// KEY_DOLLAR that evdev rules also give it); only then the extended
@@ -52,11 +59,33 @@ std::unique_ptr<Keymap> Keymap::create(const std::string &layout, const std::str
 					continue;
 				if (level >= xkb_keymap_num_levels_for_key(km.get(), kc, 0))
 					continue;
+				// Not exposed: Alt+SysRq is the kernel's magic key.
+				if (kc - kEvdevOffset == KEY_SYSRQ)
+					continue;
 				const xkb_keysym_t *syms;
 				int n = xkb_keymap_key_get_syms_by_level(km.get(), kc, 0, level,
 									 &syms);
+				KeyLevel k{kc - kEvdevOffset};
+				// The simplest modifier set reaching the level, Lock
+				// (Caps Lock's state) not counted.
+				xkb_mod_mask_t masks[8];
+				size_t nm = xkb_keymap_key_get_mods_for_level(km.get(), kc, 0,
+									      level, masks, 8);
+				bool found = false;
+				xkb_mod_mask_t best = 0;
+				for (size_t i = 0; i < nm; i++)
+					if (!(masks[i] & lock) &&
+					    (!found || __builtin_popcount(masks[i]) <
+							       __builtin_popcount(best))) {
+						best = masks[i];
+						found = true;
+					}
+				if (level > 0 && !found)
+					continue; // reachable only with Caps Lock
+				k.shift = best & shift;
+				k.altgr = best & level3;
 				for (int i = 0; i < n; i++)
-					map->map_.emplace(syms[i], kc - kEvdevOffset);
+					map->map_.emplace(syms[i], k);
 			}
 		}
 	}
@@ -68,6 +97,14 @@ std::unique_ptr<Keymap> Keymap::create(const std::string &layout, const std::str
 }
 
 std::optional<unsigned> Keymap::evdev_code(uint32_t keysym) const
+{
+	auto it = map_.find(keysym);
+	if (it == map_.end())
+		return std::nullopt;
+	return it->second.code;
+}
+
+std::optional<KeyLevel> Keymap::key_level(uint32_t keysym) const
 {
 	auto it = map_.find(keysym);
 	if (it == map_.end())

@@ -10,6 +10,14 @@
 
 namespace v4l2vnc {
 
+// What a keysym needs: its key and the modifiers of its shift level.
+struct KeyLevel {
+	unsigned code;      // evdev KEY_*
+	bool shift = false; // Shift (level 2, 4)
+	bool altgr = false; // ISO_Level3_Shift, AltGr (level 3, 4)
+	bool operator==(const KeyLevel &) const = default;
+};
+
 class Keymap {
 public:
 	// Compiles the keymap (rules evdev, model pc105) for @layout/@variant.
@@ -25,10 +33,12 @@ public:
 	// the one with the lowest shift level, then the lowest code.
 	// Modifier keysyms map to their own keys.
 	std::optional<unsigned> evdev_code(uint32_t keysym) const;
+	// The same key and the modifiers its level needs in this layout.
+	std::optional<KeyLevel> key_level(uint32_t keysym) const;
 	size_t size() const { return map_.size(); }
 
 private:
-	std::unordered_map<uint32_t, unsigned> map_;
+	std::unordered_map<uint32_t, KeyLevel> map_;
 };
 
 } // namespace v4l2vnc

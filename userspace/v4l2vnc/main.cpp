@@ -16,6 +16,8 @@
 
 #include <kms2v4l/kms2v4l.h>
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -49,6 +51,7 @@ public:
 
 private:
 	int setup();
+	bool setup_vnc(unsigned width, unsigned height);
 	bool configure_capture();
 	void on_v4l2();
 	void on_frame(const kms2v4l_frame &f);
@@ -57,6 +60,11 @@ private:
 	void on_gst_release();
 	void release_hold(unsigned index);
 	void print_stats(const char *why);
+	void inject(const std::vector<InputEvent> &ev)
+	{
+		if (int r = input_->write(ev); r < 0)
+			log("uinput: " + std::string(std::strerror(-r)));
+	}
 	bool watch(Source s, int fd, uint32_t events);
 	void log(const std::string &msg) const
 	{
@@ -64,12 +72,14 @@ private:
 	}
 
 	Options opt_;
+	std::string vnc_where_, web_url_; // for the log
 	std::unique_ptr<Capture> cap_;
 	std::unique_ptr<VncServer> vnc_;
 	std::unique_ptr<WebServer> web_;
 	std::unique_ptr<GstSink> gst_;
 	std::unique_ptr<Keymap> keymap_;
 	std::unique_ptr<UinputDevice> input_;
+	ViewerInputs viewer_inputs_;
 	TileDamage tiles_;
 	UniqueFd epoll_, sigfd_;
 	std::vector<unsigned> holds_; // GStreamer references per V4L2 buffer
@@ -109,6 +119,132 @@ bool App::configure_capture()
 		    std::to_string(cap_->buffer_count()) + " buffers" +
 		    (gst_ ? (cap_->exported() ? ", dma-buf to GStreamer" : ", copies to GStreamer")
 			  : ""));
+	return true;
+}
+
+bool App::setup_vnc(unsigned width, unsigned height)
+{
+	std::string err;
+	VncConfig vc;
+	vc.listen = opt_.listen;
+	vc.port = opt_.port;
+	vc.name = opt_.desktop_name;
+	vc.verbose = opt_.verbose;
+	vc.max_clients = opt_.max_clients;
+	vc.max_per_address = opt_.max_per_address;
+	// systemd socket activation: the socket named "web" is noVNC's, the
+	// first other one VNC's; they replace --listen/--port/--web PORT.
+	int web_fd = -1;
+	char **names = nullptr;
+	int n = sd_listen_fds_with_names(1, &names);
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+		const bool web = names && names[i] && std::strcmp(names[i], "web") == 0;
+		if (web && web_fd < 0)
+			web_fd = fd;
+		else if (!web && vc.listen_fd < 0)
+			vc.listen_fd = fd;
+		else
+			close(fd);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	if (names) {
+		for (int i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+	}
+	if (n > 0 && vc.listen_fd < 0) {
+		log("socket activation: no socket for VNC (only one named \"web\")");
+		return false;
+	}
+	if (vc.listen_fd >= 0 && !socket_is_local(vc.listen_fd) &&
+	    ((opt_.password_file.empty() && opt_.view_password_file.empty()) ||
+	     !opt_.insecure_vnc_auth)) {
+		log("refusing the inherited VNC socket " + local_address(vc.listen_fd) +
+		    " (not loopback) without --password-file and --insecure-vnc-auth");
+		return false;
+	}
+	if (!opt_.password_file.empty()) {
+		auto pw = read_password_file(opt_.password_file, err);
+		if (!pw) {
+			log("--password-file " + err);
+			return false;
+		}
+		vc.password = *pw;
+	}
+	if (!opt_.view_password_file.empty()) {
+		auto pw = read_password_file(opt_.view_password_file, err);
+		if (!pw) {
+			log("--view-only-password-file " + err);
+			return false;
+		}
+		vc.view_password = *pw;
+	}
+	// VNC authentication compares 8 bytes: the two must differ in them.
+	if (!vc.password.empty() && !vc.view_password.empty() &&
+	    vc.password.substr(0, 8) == vc.view_password.substr(0, 8)) {
+		log("the password and the view-only password must differ in their first 8 bytes");
+		return false;
+	}
+	if (vc.password.size() > 8 || vc.view_password.size() > 8)
+		log("note: VNC authentication uses only the first 8 bytes of a password");
+	const bool web = opt_.web_port || web_fd >= 0;
+	std::string web_host;
+	int web_port = opt_.web_port;
+	if (web) {
+		if (web_fd >= 0) {
+			web_host = local_address(web_fd);
+			web_port = local_port(web_fd);
+		} else {
+			web_host = opt_.listen;
+		}
+		vc.gate.websocket = true;
+		vc.gate.token = gate_make_token();
+		if (vc.gate.token.empty()) {
+			log("getrandom failed: no token for noVNC's page");
+			return false;
+		}
+		// The exact origin of our page, where it is known.
+		auto a = parse_listen_addr(web_host, web_port);
+		bool any = a &&
+			   ((a->family == AF_INET &&
+			     reinterpret_cast<const sockaddr_in &>(a->ss).sin_addr.s_addr ==
+				     htonl(INADDR_ANY)) ||
+			    (a->family == AF_INET6 &&
+			     IN6_IS_ADDR_UNSPECIFIED(
+				     &reinterpret_cast<const sockaddr_in6 &>(a->ss).sin6_addr)));
+		if (a && !any)
+			vc.gate.origins.push_back("http://" + host_port(web_host, web_port));
+		if (a && is_loopback(*a))
+			vc.gate.origins.push_back("http://localhost:" + std::to_string(web_port));
+		for (const std::string &o : opt_.web_origins)
+			vc.gate.origins.push_back(o);
+	}
+	vnc_ = VncServer::create(vc, width, height, err);
+	if (!vnc_) {
+		log(err);
+		return false;
+	}
+	if (vc.listen_fd >= 0)
+		vnc_where_ = (socket_is_unix(vc.listen_fd) ? local_address(vc.listen_fd)
+							   : host_port(local_address(vc.listen_fd),
+								       local_port(vc.listen_fd))) +
+			     " (from systemd)";
+	else if (opt_.listen.rfind("unix:", 0) == 0)
+		vnc_where_ = opt_.listen;
+	else
+		vnc_where_ = host_port(opt_.listen, opt_.port);
+	if (web) {
+		web_ = WebServer::create(opt_.listen, opt_.web_port, opt_.web_dir, err, web_fd);
+		if (!web_) {
+			log(err);
+			return false;
+		}
+		const bool shown_any = web_host == "0.0.0.0" || web_host == "::";
+		web_url_ = "http://" + host_port(shown_any ? "HOST" : web_host, web_port) +
+			   "/vnc.html?port=" + std::to_string(vnc_->port()) +
+			   "&path=websockify%3Ftoken%3D" + vc.gate.token;
+	}
 	return true;
 }
 
@@ -170,66 +306,37 @@ int App::setup()
 		cap_->frame_rate(num, den);
 		gst_->set_format(cap_->info(), f.width, f.height, f.stride, num, den);
 	}
-	if (opt_.vnc) {
-		VncConfig vc;
-		vc.listen = opt_.listen;
-		vc.port = opt_.port;
-		vc.name = opt_.desktop_name;
-		vc.verbose = opt_.verbose;
-		if (!opt_.password_file.empty()) {
-			std::ifstream in(opt_.password_file);
-			if (!in || !std::getline(in, vc.password) || vc.password.empty()) {
-				log("--password-file " + opt_.password_file +
-				    ": cannot read a password from its first line");
-				return 1;
-			}
-		}
-		vnc_ = VncServer::create(vc, f.width, f.height, err);
-		if (!vnc_) {
-			log(err);
-			return 1;
-		}
-		if (opt_.web_port) {
-			web_ = WebServer::create(opt_.listen, opt_.web_port, opt_.web_dir, err);
-			if (!web_) {
-				log(err);
-				return 1;
-			}
-		}
-	}
+	if (opt_.vnc && !setup_vnc(f.width, f.height))
+		return 1;
 	if (opt_.input) {
 		keymap_ = Keymap::create(opt_.xkb_layout, opt_.xkb_variant, err);
 		if (!keymap_) {
 			log("--xkb-layout: " + err);
 			return 1;
 		}
-		input_ = UinputDevice::create(f.width, f.height, err);
+		input_ = UinputDevice::create(err);
 		if (!input_) {
 			log("--input: " + err);
 			return 1;
 		}
 		log("input device " + input_->devnode());
-		vnc_->on_pointer = [this](int mask, int x, int y) {
-			if (!input_)
-				return;
-			x = std::clamp(x, 0, int(vnc_->width()) - 1);
-			y = std::clamp(y, 0, int(vnc_->height()) - 1);
-			if (int r = input_->pointer(mask, x, y); r < 0)
-				log("uinput pointer: " + std::string(std::strerror(-r)));
+		vnc_->on_pointer = [this](uint64_t viewer, int mask, int x, int y) {
+			inject(viewer_inputs_.pointer(viewer, mask,
+						      UinputDevice::scale(x, vnc_->width()),
+						      UinputDevice::scale(y, vnc_->height())));
 		};
-		vnc_->on_key = [this](uint32_t keysym, bool down) {
-			if (!input_)
-				return;
-			int r = input_->key(*keymap_, keysym, down);
-			if (r == -ENOENT) {
+		vnc_->on_key = [this](uint64_t viewer, uint32_t keysym, bool down) {
+			auto k = keymap_->key_level(keysym);
+			if (!k) {
 				stats_.keys_unmapped++;
 				if (opt_.verbose)
 					log("keysym 0x" + std::to_string(keysym) +
 					    " not in layout " + opt_.xkb_layout);
-			} else if (r < 0) {
-				log("uinput key: " + std::string(std::strerror(-r)));
+				return;
 			}
+			inject(viewer_inputs_.key(viewer, *k, down));
 		};
+		vnc_->on_gone = [this](uint64_t viewer) { inject(viewer_inputs_.gone(viewer)); };
 	}
 
 	epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
@@ -252,10 +359,8 @@ int App::setup()
 		return 1;
 	}
 	if (vnc_)
-		log("serving " + cap_->path() + " on " + host_port(opt_.listen, opt_.port) +
-		    (opt_.web_port ? ", noVNC on http://" + host_port(opt_.listen, opt_.web_port) +
-					     "/vnc.html?port=" + std::to_string(opt_.port)
-				   : ""));
+		log("serving " + cap_->path() + " on " + vnc_where_ +
+		    (web_ ? ", noVNC on " + web_url_ : ""));
 	if (gst_)
 		log("feeding " + cap_->path() + " to 'appsrc ! " + opt_.gst + "'");
 	sd_notify(0, "READY=1");
@@ -349,13 +454,6 @@ void App::on_source_change()
 		cap_->frame_rate(num, den);
 		gst_->set_format(cap_->info(), f.width, f.height, f.stride, num, den);
 	}
-	if (input_) {
-		std::string err;
-		input_.reset();
-		input_ = UinputDevice::create(f.width, f.height, err);
-		if (!input_)
-			log("--input: " + err);
-	}
 	if (cap_->start() < 0) {
 		log(cap_->error());
 		running_ = false;
@@ -442,7 +540,10 @@ int App::run()
 		return r;
 	while (running_) {
 		epoll_event ev[16];
-		int n = epoll_wait(epoll_.get(), ev, 16, -1);
+		// libmicrohttpd's idle timeouts need a run when nothing happens.
+		int n = epoll_wait(epoll_.get(), ev, 16, web_ ? web_->timeout_ms() : -1);
+		if (n == 0 && web_)
+			web_->process();
 		if (n < 0 && errno != EINTR) {
 			log(std::string("epoll_wait: ") + std::strerror(errno));
 			exit_code_ = 1;

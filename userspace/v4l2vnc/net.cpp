@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -94,6 +96,24 @@ int listen_tcp(const std::string &addr, int port, int backlog, std::string &erro
 	return fd;
 }
 
+std::string local_address(int fd)
+{
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) < 0)
+		return "?";
+	if (ss.ss_family == AF_UNIX)
+		return std::string("unix:") + reinterpret_cast<const sockaddr_un &>(ss).sun_path;
+	char host[INET6_ADDRSTRLEN] = "?";
+	if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 &>(ss).sin6_addr, host,
+			  sizeof(host));
+	else if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in &>(ss).sin_addr, host,
+			  sizeof(host));
+	return host;
+}
+
 int local_port(int fd)
 {
 	sockaddr_storage ss{};
@@ -103,6 +123,88 @@ int local_port(int fd)
 	if (ss.ss_family == AF_INET6)
 		return ntohs(reinterpret_cast<const sockaddr_in6 &>(ss).sin6_port);
 	return ntohs(reinterpret_cast<const sockaddr_in &>(ss).sin_port);
+}
+
+int listen_unix(const std::string &path, unsigned mode, int backlog, std::string &error)
+{
+	sockaddr_un sa{};
+	sa.sun_family = AF_UNIX;
+	if (path.empty() || path.size() >= sizeof(sa.sun_path)) {
+		error = "unix:" + path + ": path empty or too long";
+		return -1;
+	}
+	std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+	struct stat st;
+	if (lstat(path.c_str(), &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			error = "unix:" + path + ": exists and is not a socket";
+			return -1;
+		}
+		unlink(path.c_str()); // left by an earlier run
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		error = std::string("socket(AF_UNIX): ") + std::strerror(errno);
+		return -1;
+	}
+	// The socket file gets its mode from the umask at bind(): never wider
+	// than @mode, not even for a moment.
+	mode_t old = umask(0777 & ~mode_t(mode));
+	int r = bind(fd, reinterpret_cast<const sockaddr *>(&sa), sizeof(sa));
+	int bind_errno = errno;
+	umask(old);
+	if (r < 0 || chmod(path.c_str(), mode) < 0 || listen(fd, backlog) < 0) {
+		error = "listening on unix:" + path + ": " +
+			std::strerror(r < 0 ? bind_errno : errno);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+std::string peer_address(int fd)
+{
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	if (getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len) < 0)
+		return "?";
+	if (ss.ss_family == AF_UNIX)
+		return "unix";
+	char host[INET6_ADDRSTRLEN] = "?";
+	if (ss.ss_family == AF_INET6) {
+		const auto &s6 = reinterpret_cast<const sockaddr_in6 &>(ss);
+		if (IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr))
+			inet_ntop(AF_INET, &s6.sin6_addr.s6_addr[12], host, sizeof(host));
+		else
+			inet_ntop(AF_INET6, &s6.sin6_addr, host, sizeof(host));
+	} else if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in &>(ss).sin_addr, host,
+			  sizeof(host));
+	}
+	return host;
+}
+
+bool socket_is_unix(int fd)
+{
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	return getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) == 0 &&
+	       ss.ss_family == AF_UNIX;
+}
+
+bool socket_is_local(int fd)
+{
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) < 0)
+		return false;
+	if (ss.ss_family == AF_UNIX)
+		return true;
+	ListenAddr a;
+	a.ss = ss;
+	a.len = len;
+	a.family = ss.ss_family;
+	return is_loopback(a);
 }
 
 } // namespace v4l2vnc

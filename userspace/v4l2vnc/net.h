@@ -31,7 +31,27 @@ std::string host_port(const std::string &addr, int port);
 // too.  Returns the fd, or -1 with @error set.
 int listen_tcp(const std::string &addr, int port, int backlog, std::string &error);
 
+// The local address of a bound socket, numeric ("127.0.0.1", "::1",
+// "unix:PATH"); "?" on error.
+std::string local_address(int fd);
+
 // The local port of a bound socket, -1 on error.
 int local_port(int fd);
+
+// A listening unix stream socket at @path, mode @mode (0600: only this
+// user), non-blocking, close-on-exec; a stale socket left at @path by an
+// earlier run is replaced, any other file is not.  -1 with @error set.
+int listen_unix(const std::string &path, unsigned mode, int backlog, std::string &error);
+
+// The peer of a connected socket as a numeric address ("127.0.0.1",
+// "::1"; IPv4-mapped IPv6 as IPv4), "unix" for unix sockets, "?" if unknown.
+std::string peer_address(int fd);
+
+// For an inherited listening socket (systemd): true when it is a unix
+// socket or TCP on a loopback address.
+bool socket_is_local(int fd);
+
+// True for a unix socket.
+bool socket_is_unix(int fd);
 
 } // namespace v4l2vnc

@@ -5,7 +5,13 @@
 
 #include <kms2v4l/kms2v4l.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <functional>
 #include <map>
 
@@ -27,8 +33,65 @@ bool parse_int(const std::string &s, int min, int max, int &out)
 
 bool is_loopback(const std::string &addr)
 {
+	if (addr.rfind("unix:", 0) == 0)
+		return addr.size() > 5; // a unix socket reaches only this machine
 	auto a = parse_listen_addr(addr, 0);
 	return a && is_loopback(*a);
+}
+
+std::optional<std::string> read_password_file(const std::string &path, std::string &error_out)
+{
+	std::string error;
+	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		error_out = path + ": " + std::strerror(errno);
+		return std::nullopt;
+	}
+	struct stat st;
+	std::string data;
+	if (fstat(fd, &st) < 0) {
+		error = path + ": fstat: " + std::strerror(errno);
+	} else if (!S_ISREG(st.st_mode)) {
+		error = path + ": not a regular file";
+	} else if (st.st_mode & 077) {
+		char mode[8];
+		std::snprintf(mode, sizeof(mode), "%03o", unsigned(st.st_mode & 0777));
+		error = path + ": mode " + mode +
+			" lets group or others at it; refusing (chmod 600 " + path + ")";
+	} else if (st.st_size > 4096) {
+		error = path + ": longer than 4096 bytes";
+	} else {
+		char buf[4097];
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0 && data.size() <= 4096)
+			data.append(buf, size_t(n));
+		if (n < 0)
+			error = path + ": read: " + std::strerror(errno);
+	}
+	close(fd);
+	if (!error.empty()) {
+		error_out = error;
+		return std::nullopt;
+	}
+	if (data.size() > 4096) {
+		error_out = path + ": longer than 4096 bytes";
+		return std::nullopt;
+	}
+	if (!data.empty() && data.back() == '\n') {
+		data.pop_back();
+		if (!data.empty() && data.back() == '\r')
+			data.pop_back();
+	}
+	if (data.empty()) {
+		error_out = path + ": empty password";
+		return std::nullopt;
+	}
+	if (data.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+		error_out = path + ": more than one line, or a NUL byte (the password is the "
+				   "file's one line, exactly)";
+		return std::nullopt;
+	}
+	return data;
 }
 
 std::optional<uint32_t> parse_fourcc(const std::string &s)
@@ -67,12 +130,46 @@ VNC:
                        (default 127.0.0.1; e.g. ::1, 0.0.0.0, ::); only
                        that address (:: is IPv6 only); anything but
                        loopback (127.0.0.0/8, ::1) needs --password-file
+                       and --insecure-vnc-auth (libvncserver 0.9.14 offers
+                       no VeNCrypt or RSA-AES: nothing better to require)
+  --listen unix:PATH   VNC on a unix socket instead (mode 0600: this user
+                       only); no --web then
+                       Started by systemd with sockets (LISTEN_FDS): the
+                       socket named "web" serves --web, the other VNC;
+                       --listen/--port/--web's port are not used then
   --port PORT          VNC port (default 5900)
-  --password-file FILE VNC password: first line of FILE
+  --password-file FILE VNC password: the exact bytes of FILE, less one
+                       final newline; FILE must be mode 600 or 400 (no
+                       group/other access), e.g. a systemd credential:
+                       LoadCredential=vnc-password:/etc/v4l2vnc/password and
+                       --password-file ${CREDENTIALS_DIRECTORY}/vnc-password.
+                       Only its first 8 bytes count (VNC authentication).
+                       5 wrong passwords from one address block it for 10 s,
+                       doubling with each failure after that
+  --view-only-password-file FILE
+                       a second password (same rules) for viewers that may
+                       watch but not type or point
+  --insecure-vnc-auth  allow --listen beyond loopback.  Says that you know:
+                       VNC authentication is DES challenge-response with 8
+                       significant characters, open to offline guessing by
+                       anyone who records one login, and the session
+                       (picture, keys typed) is not encrypted at all.
+                       Prefer loopback plus an SSH tunnel or a VPN
   --web PORT           serve noVNC (from --web-dir) over HTTP on PORT;
-                       the browser connects to the VNC port by websocket
+                       the browser connects to the VNC port by websocket.
+                       Without --web the VNC port takes no websocket; with
+                       it only from noVNC's page here: its exact origin
+                       (http://ADDR:PORT, and http://localhost:PORT on
+                       loopback) or the per-start token in the URL that
+                       v4l2vnc prints (path=websockify?token=...)
+  --web-origin ORIGIN  also take websockets from this page origin, e.g.
+                       http://vnc.example:8080 behind a proxy (repeatable)
   --web-dir DIR        noVNC files (default /usr/share/novnc)
   --name NAME          desktop name shown by viewers (default v4l2vnc)
+  --max-clients N      VNC connections at once, handshakes included
+                       (default 32); more are closed at once
+  --max-clients-per-address N
+                       the same per client address (default 8)
   --no-vnc             no VNC server (use with --gst)
 Input:
   --input              pointer and keyboard of viewers go into the system
@@ -137,6 +234,8 @@ ParseResult parse_options(std::span<const char *const> args)
 		{"--listen",
 		 [&](const std::string &v) {
 			 o.listen = v;
+			 if (v.rfind("unix:", 0) == 0)
+				 return v.size() > 5;
 			 return parse_listen_addr(v, 0).has_value();
 		 }},
 		{"--port", [&](const std::string &v) { return parse_int(v, 1, 65535, o.port); }},
@@ -145,7 +244,33 @@ ParseResult parse_options(std::span<const char *const> args)
 			 o.password_file = v;
 			 return !v.empty();
 		 }},
+		{"--view-only-password-file",
+		 [&](const std::string &v) {
+			 o.view_password_file = v;
+			 return !v.empty();
+		 }},
 		{"--web", [&](const std::string &v) { return parse_int(v, 1, 65535, o.web_port); }},
+		{"--web-origin",
+		 [&](const std::string &v) {
+			 o.web_origins.push_back(v);
+			 return v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+		 }},
+		{"--max-clients",
+		 [&](const std::string &v) {
+			 int n;
+			 if (!parse_int(v, 1, 512, n))
+				 return false;
+			 o.max_clients = unsigned(n);
+			 return true;
+		 }},
+		{"--max-clients-per-address",
+		 [&](const std::string &v) {
+			 int n;
+			 if (!parse_int(v, 1, 512, n))
+				 return false;
+			 o.max_per_address = unsigned(n);
+			 return true;
+		 }},
 		{"--web-dir",
 		 [&](const std::string &v) {
 			 o.web_dir = v;
@@ -178,6 +303,7 @@ ParseResult parse_options(std::span<const char *const> args)
 	const std::map<std::string, std::function<void()>> flags = {
 		{"--no-vnc", [&] { o.vnc = false; }},
 		{"--input", [&] { o.input = true; }},
+		{"--insecure-vnc-auth", [&] { o.insecure_vnc_auth = true; }},
 		{"--gst-copy", [&] { o.gst_copy = true; }},
 		{"--verbose", [&] { o.verbose = true; }},
 		{"--list", [&] { o.list = true; }},
@@ -225,13 +351,26 @@ ParseResult parse_options(std::span<const char *const> args)
 		res.error = "--no-vnc without --gst leaves nothing to do";
 		return res;
 	}
-	if (o.vnc && !is_loopback(o.listen) && o.password_file.empty()) {
+	if (o.vnc && !is_loopback(o.listen) && o.password_file.empty() &&
+	    o.view_password_file.empty()) {
 		res.error = "refusing to listen on " + o.listen +
 			    " (not loopback) without --password-file";
 		return res;
 	}
+	if (o.vnc && !is_loopback(o.listen) && !o.insecure_vnc_auth) {
+		res.error = "refusing to listen on " + o.listen +
+			    " (not loopback): VNC authentication is weak and the session is not "
+			    "encrypted; use an SSH tunnel to 127.0.0.1, or say --insecure-vnc-auth "
+			    "(see --help)";
+		return res;
+	}
 	if (!o.vnc && (o.input || o.web_port)) {
 		res.error = "--input and --web need the VNC server (drop --no-vnc)";
+		return res;
+	}
+	if (o.web_port && o.listen.rfind("unix:", 0) == 0) {
+		res.error =
+			"--web needs a TCP --listen address (browsers do not reach unix sockets)";
 		return res;
 	}
 	if (o.web_port && o.web_port == o.port) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace v4l2vnc {
 
@@ -15,10 +16,14 @@ struct Options {
 	unsigned width = 0, height = 0; // 0: keep the node's
 	unsigned buffers = 4;
 	bool vnc = true;
-	std::string listen = "127.0.0.1";
+	std::string listen = "127.0.0.1"; // or "unix:PATH"
 	int port = 5900;
 	std::string password_file;
-	int web_port = 0; // 0: no noVNC web server
+	std::string view_password_file;       // --view-only-password-file
+	bool insecure_vnc_auth = false;       // VNC auth beyond loopback, knowingly
+	int web_port = 0;                     // 0: no noVNC web server
+	std::vector<std::string> web_origins; // --web-origin: more page origins
+	unsigned max_clients = 32, max_per_address = 8;
 	std::string web_dir = "/usr/share/novnc";
 	std::string desktop_name = "v4l2vnc";
 	bool input = false;
@@ -44,6 +49,13 @@ std::string usage(const char *argv0);
 
 // True for 127.0.0.0/8, ::1 and IPv4-mapped ::ffff:127.0.0.0/104.
 bool is_loopback(const std::string &addr);
+
+// A password file: its exact bytes, less one final line end ("\n" or
+// "\r\n").  Refused (nullopt, @error set) unless it is a regular file
+// that neither group nor others may read or write (chmod 600; systemd's
+// LoadCredential= files are 0400), and holds one non-empty line without
+// NUL bytes, at most 4096 bytes.
+std::optional<std::string> read_password_file(const std::string &path, std::string &error_out);
 
 // "XR24" -> fourcc; nullopt unless exactly 4 characters.
 std::optional<uint32_t> parse_fourcc(const std::string &s);

@@ -8,13 +8,16 @@ extern "C" { // rfbregion.h has no C++ guard
 #include <rfb/rfbregion.h>
 }
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace v4l2vnc {
 
@@ -55,18 +58,39 @@ void drain_fd(int fd)
 		;
 }
 
+// How long a new connection may stay silent before it is taken as a plain
+// RFB viewer (which waits for the server to speak first).  A browser sends
+// its upgrade request at once; one that is slower than this is refused by
+// new_client() (libvncserver would do the handshake unchecked).
+constexpr int kFirstBytesMs = 150;
+
+// What the handshake thread decided, for new_client() in the same thread
+// (it runs inside rfbNewClient).
+struct Admission {
+	uint64_t id = 0;
+	bool websocket = false;
+	std::string path;
+};
+thread_local const Admission *admission = nullptr;
+
+uint64_t conn_id(rfbClientPtr cl)
+{
+	return reinterpret_cast<uintptr_t>(cl->clientData);
+}
+
 } // namespace
 
 struct VncCallbacks {
 	// Called from the viewer's libvncserver thread.
 	static void ptr_event(int mask, int x, int y, rfbClientPtr cl)
 	{
-		self(cl)->push_event({false, mask, x, y});
+		self(cl)->push_event({VncServer::InputEvent::kPointer, conn_id(cl), mask, x, y});
 	}
 
 	static void key_event(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
 	{
-		self(cl)->push_event({true, int(keysym), down != 0, 0});
+		self(cl)->push_event(
+			{VncServer::InputEvent::kKey, conn_id(cl), int(keysym), down != 0, 0});
 	}
 
 	// Called from the viewer's libvncserver thread, as it ends.
@@ -77,20 +101,56 @@ struct VncCallbacks {
 		if (v->verbose_)
 			std::fprintf(stderr, "v4l2vnc: client %s gone (%u left)\n",
 				     cl->host ? cl->host : "?", left);
+		v->conn_closed(conn_id(cl));
+		// Never dropped (unlike input over the limit): its keys and
+		// buttons must be released.
+		v->push_event({VncServer::InputEvent::kGone, conn_id(cl), 0, 0, 0}, true);
 		v->client_thread_done(pthread_self());
 	}
 
-	// Called from our accept thread.
+	// Called by rfbNewClient in a handshake thread, once libvncserver has
+	// done its part of the handshake (WebSocket upgrade included).
 	static rfbNewClientAction new_client(rfbClientPtr cl)
 	{
 		VncServer *v = self(cl);
+		const Admission *a = admission;
+		// libvncserver took a WebSocket upgrade the gate did not see (it
+		// came after kFirstBytesMs), or the other way round: refuse.
+		const bool ws = cl->wsctx != nullptr;
+		if (!a || ws != a->websocket || (ws && (!cl->wspath || a->path != cl->wspath))) {
+			v->refused_++;
+			if (v->verbose_)
+				std::fprintf(stderr,
+					     "v4l2vnc: client %s refused: WebSocket after the "
+					     "first %d ms\n",
+					     cl->host ? cl->host : "?", kFirstBytesMs);
+			return RFB_CLIENT_REFUSE;
+		}
+		// libvncserver 0.9.14 frees wspath in every rfbCloseClient(), and
+		// in threaded mode a client may be closed twice (its thread and
+		// our shutdown): a double free.  Nothing else reads it.
+		free(cl->wspath);
+		cl->wspath = nullptr;
+		cl->clientData = reinterpret_cast<void *>(uintptr_t(a->id));
+		{
+			std::lock_guard<std::mutex> l(v->conn_mu_);
+			auto it = v->conns_.find(a->id);
+			if (it != v->conns_.end())
+				it->second.cl = cl;
+		}
 		unsigned now = ++v->clients_;
 		v->clients_total_++;
 		cl->clientGoneHook = client_gone;
 		if (v->verbose_)
-			std::fprintf(stderr, "v4l2vnc: client %s connected (%u now)\n",
-				     cl->host ? cl->host : "?", now);
+			std::fprintf(stderr, "v4l2vnc: client %s connected%s (%u now)\n",
+				     cl->host ? cl->host : "?", ws ? " by WebSocket" : "", now);
 		return RFB_CLIENT_ACCEPT;
+	}
+
+	// Called from the viewer's thread with its VNC authentication response.
+	static rfbBool password_check(rfbClientPtr cl, const char *response, int len)
+	{
+		return self(cl)->check_password(cl, response, len) ? TRUE : FALSE;
 	}
 
 	// libvncserver's rfbNewFramebuffer() resets the server's pixel format
@@ -115,7 +175,7 @@ VncServer::~VncServer()
 		while (rfbClientPtr cl = rfbClientIteratorNext(it)) {
 			if (cl->sock >= 0)
 				shutdown(cl->sock, SHUT_RDWR);
-			if (close)
+			if (close && cl->state != rfbClientRec::RFB_SHUTDOWN)
 				rfbCloseClient(cl); // its threads end
 		}
 		rfbReleaseClientIterator(it);
@@ -126,6 +186,18 @@ VncServer::~VncServer()
 		signal_fd(wake_.get());
 		acceptor_.join();
 	}
+	// Handshakes in progress end at once (their reads fail).
+	std::vector<std::thread> hs;
+	{
+		std::lock_guard<std::mutex> l(conn_mu_);
+		for (auto &[id, c] : conns_)
+			if (c.watch.valid())
+				shutdown(c.watch.get(), SHUT_RDWR);
+		hs.swap(handshakes_);
+	}
+	for (std::thread &t : hs)
+		t.join();
+	shut_all(false);
 	shut_all(true);
 	if (resizer_.joinable()) {
 		{
@@ -153,7 +225,13 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 	auto v = std::unique_ptr<VncServer>(new VncServer);
 	// Our own listening socket: exactly the address asked for, IPv4 or
 	// IPv6 (libvncserver's would add an IPv6 any-address listener).
-	v->listen_.reset(listen_tcp(cfg.listen, cfg.port, 16, error));
+	if (cfg.listen_fd >= 0) {
+		v->listen_.reset(cfg.listen_fd);
+		fcntl(cfg.listen_fd, F_SETFL, fcntl(cfg.listen_fd, F_GETFL) | O_NONBLOCK);
+	} else if (cfg.listen.rfind("unix:", 0) == 0)
+		v->listen_.reset(listen_unix(cfg.listen.substr(5), 0600, 128, error));
+	else
+		v->listen_.reset(listen_tcp(cfg.listen, cfg.port, 128, error));
 	if (!v->listen_.valid()) {
 		error = "VNC: " + error;
 		return nullptr;
@@ -178,6 +256,11 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 	v->height_ = height;
 	v->name_ = cfg.name;
 	v->verbose_ = cfg.verbose;
+	v->gate_ = cfg.gate;
+	v->max_clients_ = cfg.max_clients;
+	v->max_per_address_ = cfg.max_per_address;
+	v->preauth_timeout_ = std::chrono::milliseconds(cfg.preauth_timeout_ms);
+	v->handshake_timeout_ = std::chrono::milliseconds(cfg.handshake_timeout_ms);
 	s->frameBuffer = reinterpret_cast<char *>(v->fb_);
 	s->desktopName = v->name_.c_str();
 	s->screenData = v.get();
@@ -198,13 +281,34 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 	s->kbdAddEvent = VncCallbacks::key_event;
 	s->newClientHook = VncCallbacks::new_client;
 	s->setTranslateFunction = VncCallbacks::set_translate_function;
-	if (!cfg.password.empty()) {
+	// rfbCheckPasswordByList: the list's entries from
+	// authPasswdFirstViewOnly on are view-only (cl->viewOnly: libvncserver
+	// then drops the viewer's key and pointer events).
+	v->blacklist_ = Blacklist(cfg.blacklist_threshold,
+				  std::chrono::milliseconds(cfg.blacklist_timeout_ms));
+	if (!cfg.password.empty() || !cfg.view_password.empty()) {
 		v->password_ = cfg.password;
-		v->passwords_[0] = v->password_.data();
+		v->view_password_ = cfg.view_password;
+		int n = 0;
+		if (!v->password_.empty())
+			v->passwords_[n++] = v->password_.data();
+		s->authPasswdFirstViewOnly = n;
+		if (!v->view_password_.empty())
+			v->passwords_[n++] = v->view_password_.data();
 		s->authPasswdData = v->passwords_;
-		s->passwordCheck = rfbCheckPasswordByList;
+		s->passwordCheck = VncCallbacks::password_check;
 	}
 	set_pixel_format(s);
+	v->unix_ = cfg.listen_fd < 0 ? cfg.listen.rfind("unix:", 0) == 0 : false;
+	if (cfg.listen_fd >= 0) {
+		sockaddr_storage ss{};
+		socklen_t len = sizeof(ss);
+		v->unix_ = getsockname(cfg.listen_fd, reinterpret_cast<sockaddr *>(&ss), &len) ==
+				   0 &&
+			   ss.ss_family == AF_UNIX;
+	}
+	if (v->unix_)
+		v->gate_.websocket = false; // browsers do not reach unix sockets
 	rfbInitServer(s);
 	v->acceptor_ = std::thread(&VncServer::accept_loop, v.get());
 	v->resizer_ = std::thread(&VncServer::resize_loop, v.get());
@@ -214,24 +318,248 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 void VncServer::accept_loop()
 {
 	while (!quit_) {
-		pollfd p[2] = {{listen_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
-		if (poll(p, 2, -1) < 0)
-			continue; // EINTR
-		if (p[1].revents) {
+		auto now = Clock::now();
+		const bool paused = now < accept_paused_until_;
+		pollfd p[2] = {{wake_.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}};
+		// Once a second at least: the pre-auth timeout.
+		int timeout = 1000;
+		if (paused)
+			timeout = int(std::chrono::duration_cast<std::chrono::milliseconds>(
+					      accept_paused_until_ - now)
+					      .count()) +
+				  1;
+		int n = poll(p, paused ? 1 : 2, std::min(timeout, 1000));
+		if (n < 0 && errno != EINTR)
+			break;
+		now = Clock::now();
+		sweep(now);
+		if (n > 0 && p[0].revents) {
 			drain_fd(wake_.get());
 			reap_client_threads();
-			continue;
 		}
-		if (!(p[0].revents & POLLIN))
+		if (n > 0 && !paused && (p[1].revents & POLLIN))
+			accept_one();
+	}
+}
+
+void VncServer::accept_one()
+{
+	int fd = accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			// The connection stays in the backlog: try again in a
+			// moment instead of spinning on a listener that stays
+			// readable.
+			accept_paused_until_ = Clock::now() + std::chrono::milliseconds(250);
+			if (accept_pauses_++ % 64 == 0)
+				std::fprintf(stderr, "v4l2vnc: VNC accept: %s; pausing 250 ms\n",
+					     std::strerror(errno));
+		}
+		return; // EAGAIN, or a connection that died meanwhile
+	}
+	UniqueFd sock(fd);
+	std::string addr = unix_ ? "unix" : peer_address(fd);
+	// libvncserver keeps its sockets in fd_sets (FD_SET past FD_SETSIZE
+	// writes beyond them).
+	const char *why = nullptr;
+	std::lock_guard<std::mutex> l(conn_mu_);
+	if (fd >= FD_SETSIZE)
+		why = "file descriptor beyond FD_SETSIZE";
+	else if (conns_.size() >= max_clients_)
+		why = "too many connections";
+	else if (per_address_[addr] >= max_per_address_)
+		why = "too many connections from this address";
+	else if (blacklist_.blocked(addr, Clock::now())) {
+		why = "too many authentication failures";
+		blocked_++;
+	}
+	if (why) {
+		refused_++;
+		if (verbose_)
+			std::fprintf(stderr, "v4l2vnc: connection from %s refused: %s\n",
+				     addr.c_str(), why);
+		if (per_address_[addr] == 0)
+			per_address_.erase(addr);
+		return;
+	}
+	Conn c;
+	c.addr = addr;
+	c.since = Clock::now();
+	c.watch.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+	if (!c.watch.valid())
+		return;
+	uint64_t id = next_id_++;
+	per_address_[addr]++;
+	conns_.emplace(id, std::move(c));
+	// Finished handshake threads are joined here, so that there are never
+	// more of them than connections.
+	for (std::thread::id done : handshakes_done_) {
+		auto it = std::find_if(handshakes_.begin(), handshakes_.end(),
+				       [&](const std::thread &t) { return t.get_id() == done; });
+		if (it != handshakes_.end()) {
+			it->join();
+			handshakes_.erase(it);
+		}
+	}
+	handshakes_done_.clear();
+	handshakes_.emplace_back(&VncServer::handshake, this, id, std::move(sock));
+}
+
+void VncServer::sweep(Clock::time_point now)
+{
+	std::lock_guard<std::mutex> l(conn_mu_);
+	for (auto &[id, c] : conns_) {
+		if (c.cut || now - c.since < preauth_timeout_)
 			continue;
-		int fd = accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-		if (fd < 0)
+		// Reading cl->state races with its thread; an int read at worst
+		// sees the state a moment late.
+		if (c.cl && c.cl->state == rfbClientRec::RFB_NORMAL)
 			continue;
-		// rfbNewClient waits up to 100 ms for a websocket handshake (noVNC)
-		// and greets the viewer; then the viewer's own threads take over.
-		std::lock_guard<std::mutex> l(screen_mu_);
-		rfbClientPtr cl = rfbNewClient(screen_, fd);
-		if (cl && !cl->onHold) {
+		c.cut = true;
+		timed_out_++;
+		if (verbose_)
+			std::fprintf(stderr,
+				     "v4l2vnc: client %s: no complete handshake in %lld ms\n",
+				     c.addr.c_str(), (long long)preauth_timeout_.count());
+		shutdown(c.watch.get(), SHUT_RDWR); // its reads and writes fail now
+	}
+}
+
+void VncServer::conn_closed(uint64_t id)
+{
+	std::lock_guard<std::mutex> l(conn_mu_);
+	auto it = conns_.find(id);
+	if (it == conns_.end())
+		return;
+	auto pa = per_address_.find(it->second.addr);
+	if (pa != per_address_.end() && --pa->second == 0)
+		per_address_.erase(pa);
+	conns_.erase(it);
+}
+
+bool VncServer::check_password(rfbClientPtr cl, const char *response, int len)
+{
+	std::string addr;
+	{
+		std::lock_guard<std::mutex> l(conn_mu_);
+		auto it = conns_.find(conn_id(cl));
+		addr = it != conns_.end() ? it->second.addr : "?";
+		if (blacklist_.blocked(addr, Clock::now())) {
+			// Not even checked: a guess now tells nothing.
+			blocked_++;
+			return false;
+		}
+	}
+	// DES of the challenge with each password: no I/O, quick.
+	const bool ok = rfbCheckPasswordByList(cl, response, len) != FALSE;
+	std::lock_guard<std::mutex> l(conn_mu_);
+	if (ok) {
+		blacklist_.succeeded(addr);
+	} else {
+		auth_failures_++;
+		blacklist_.failed(addr, Clock::now());
+		auto left = blacklist_.remaining(addr, Clock::now());
+		if (left.count() || verbose_)
+			std::fprintf(stderr, "v4l2vnc: client %s: wrong password%s\n", addr.c_str(),
+				     left.count() ? (", blocked for " +
+						     std::to_string(left.count()) + " ms")
+							    .c_str()
+						  : "");
+	}
+	return ok;
+}
+
+void VncServer::handshake(uint64_t id, UniqueFd fd)
+{
+	const auto start = Clock::now();
+	const auto deadline = start + handshake_timeout_;
+	const auto quiet_until = start + std::chrono::milliseconds(kFirstBytesMs);
+	GateResult g{GateVerdict::kNeedMore, {}, {}, 0};
+	std::string buf(kGateMaxRequest, '\0');
+	size_t have = 0;
+	for (;;) {
+		ssize_t n = recv(fd.get(), buf.data(), buf.size(), MSG_PEEK);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			g = {GateVerdict::kReject, "closed before the handshake", {}, 0};
+			break;
+		}
+		if (n > 0) {
+			have = size_t(n);
+			g = gate_classify(std::string_view(buf.data(), have), gate_);
+			if (g.verdict != GateVerdict::kNeedMore)
+				break;
+			// Peeked bytes stay readable: poll for more than we have.
+			// TCP honours SO_RCVLOWAT in poll; unix sockets carry no
+			// WebSocket (the gate rejects "GET" there).
+			int lowat = int(have) + 1;
+			setsockopt(fd.get(), SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+		}
+		auto now = Clock::now();
+		auto until = have ? deadline : std::min(deadline, quiet_until);
+		if (now >= until) {
+			if (!have)
+				g = {GateVerdict::kPlain, {}, {}, 0};
+			else
+				g = {GateVerdict::kReject,
+				     "incomplete request at the deadline",
+				     {},
+				     0};
+			break;
+		}
+		pollfd p = {fd.get(), POLLIN, 0};
+		poll(&p, 1,
+		     int(std::chrono::duration_cast<std::chrono::milliseconds>(until - now)
+				 .count()) +
+			     1);
+	}
+	const int one = 1;
+	setsockopt(fd.get(), SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+	if (g.verdict == GateVerdict::kReject) {
+		refused_++;
+		std::string addr;
+		{
+			std::lock_guard<std::mutex> l(conn_mu_);
+			auto it = conns_.find(id);
+			addr = it != conns_.end() ? it->second.addr : "?";
+		}
+		if (verbose_ || std::string_view(buf.data(), std::min(have, size_t(4))) == "GET ")
+			std::fprintf(stderr, "v4l2vnc: connection from %s refused: %s\n",
+				     addr.c_str(), g.reason.c_str());
+		if (have >= 4 && std::string_view(buf.data(), 4) == "GET ") {
+			static const char kForbidden[] =
+				"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: "
+				"close\r\n\r\n";
+			if (send(fd.get(), kForbidden, sizeof(kForbidden) - 1, MSG_NOSIGNAL) < 0) {
+				// Gone already: nothing to tell.
+			}
+		}
+		fd.reset();
+		conn_closed(id);
+	} else {
+		Admission a;
+		a.id = id;
+		a.websocket = g.verdict == GateVerdict::kWebSocket;
+		a.path = g.path;
+		// libvncserver adds the client to its list early in rfbNewClient:
+		// a resize must not run then (admit_mu_), and waits only for
+		// that moment, not for the rest of the handshake.
+		const int sock = fd.get();
+		{
+			std::unique_lock<std::mutex> l(admit_mu_);
+			admit_cv_.wait(l, [&] { return !resize_waits_; });
+			admitting_.push_back(sock);
+		}
+		admission = &a;
+		rfbClientPtr cl = rfbNewClient(screen_, fd.release());
+		admission = nullptr;
+		{
+			std::lock_guard<std::mutex> l(admit_mu_);
+			std::erase(admitting_, sock);
+		}
+		admit_cv_.notify_all();
+		if (!cl) {
+			conn_closed(id); // refused or failed: libvncserver closed it
+		} else {
 			// The reference keeps cl alive until we read its thread,
 			// even when the viewer is gone at once.
 			rfbIncrClientRef(cl);
@@ -243,6 +571,8 @@ void VncServer::accept_loop()
 			rfbDecrClientRef(cl);
 		}
 	}
+	std::lock_guard<std::mutex> l(conn_mu_);
+	handshakes_done_.push_back(std::this_thread::get_id());
 }
 
 void VncServer::client_thread_done(pthread_t t)
@@ -274,6 +604,16 @@ void VncServer::reap_client_threads()
 		pthread_join(t, nullptr);
 }
 
+bool VncServer::listed(int fd) const
+{
+	bool found = false;
+	rfbClientIteratorPtr it = rfbGetClientIterator(screen_);
+	while (rfbClientPtr cl = rfbClientIteratorNext(it))
+		found = found || cl->sock == fd;
+	rfbReleaseClientIterator(it);
+	return found;
+}
+
 void VncServer::resize_loop()
 {
 	std::unique_lock<std::mutex> l(fb_mu_);
@@ -285,14 +625,26 @@ void VncServer::resize_loop()
 		pending_.reset();
 		l.unlock();
 		{
+			// rfbNewFramebuffer locks each client's sendMutex in one
+			// pass over the list and unlocks in a second: no client may
+			// join the list in between.  New rfbNewClient calls wait;
+			// those already running are waited for only until their
+			// client is in the list (libvncserver adds it before any
+			// read), never for their handshake.
+			std::unique_lock<std::mutex> a(admit_mu_);
+			resize_waits_ = true;
+			while (!std::all_of(admitting_.begin(), admitting_.end(),
+					    [&](int fd) { return listed(fd); }))
+				admit_cv_.wait_for(a, std::chrono::milliseconds(1));
 			// Waits for every viewer's send in progress (libvncserver
 			// locks each sendMutex): up to rfbMaxClientWait for a
 			// viewer that stopped reading.
-			std::lock_guard<std::mutex> s(screen_mu_);
 			rfbNewFramebuffer(screen_, reinterpret_cast<char *>(p.fb), int(p.width),
 					  int(p.height), 8, 3, 4);
 			set_pixel_format(screen_);
+			resize_waits_ = false;
 		}
+		admit_cv_.notify_all();
 		l.lock();
 		applied_ = p.fb;
 		// Keep libvncserver's buffer and the one the owner writes.
@@ -353,11 +705,11 @@ void VncServer::mark_modified(std::span<const Rect> rects)
 	updates_++;
 }
 
-void VncServer::push_event(const InputEvent &e)
+void VncServer::push_event(const InputEvent &e, bool always)
 {
 	{
 		std::lock_guard<std::mutex> l(event_mu_);
-		if (events_.size() >= kMaxEvents) {
+		if (events_.size() >= kMaxEvents && !always) {
 			input_dropped_++;
 			return;
 		}
@@ -375,12 +727,12 @@ void VncServer::dispatch_events()
 		evs.swap(events_);
 	}
 	for (const InputEvent &e : evs) {
-		if (e.key) {
-			if (on_key)
-				on_key(uint32_t(e.a), e.b != 0);
-		} else if (on_pointer) {
-			on_pointer(e.a, e.b, e.c);
-		}
+		if (e.kind == InputEvent::kKey && on_key)
+			on_key(e.viewer, uint32_t(e.a), e.b != 0);
+		else if (e.kind == InputEvent::kPointer && on_pointer)
+			on_pointer(e.viewer, e.a, e.b, e.c);
+		else if (e.kind == InputEvent::kGone && on_gone)
+			on_gone(e.viewer);
 	}
 }
 
@@ -406,6 +758,11 @@ VncStats VncServer::stats() const
 	s.rects = rects_;
 	s.updates = updates_;
 	s.input_dropped = input_dropped_.load();
+	s.refused = refused_.load();
+	s.timed_out = timed_out_.load();
+	s.accept_pauses = accept_pauses_.load();
+	s.auth_failures = auth_failures_.load();
+	s.blocked = blocked_.load();
 	return s;
 }
 

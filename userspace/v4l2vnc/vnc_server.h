@@ -5,19 +5,34 @@
 // only its own sending thread: never capture, never the other viewers.
 // Our own threads accept connections and apply resizes.  Input events of
 // viewers are queued and handed to the owner's thread (event_fd()).
+//
+// Connections: the accept thread only accepts, applies the caps (total
+// and per address) and pauses accepting for a moment when out of file
+// descriptors; each new connection then gets a short-lived handshake
+// thread, which peeks at what it sends first (rfb_gate.h, one deadline)
+// and only then hands it to libvncserver.  No lock is held while a
+// connection is read, so a client that trickles bytes holds up only its
+// own thread; resizes wait only for libvncserver's moment of adding a new
+// client to its list (admit_mu_).  Viewers that have not finished the RFB
+// handshake (authentication included) within the pre-auth timeout are
+// disconnected.
 // The framebuffer is 32 bit 0x00RRGGBB.
 #pragma once
 
+#include "blacklist.h"
 #include "damage.h"
+#include "rfb_gate.h"
 #include "unique_fd.h"
 
 #include <pthread.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,13 +42,21 @@
 #include <vector>
 
 struct _rfbScreenInfo;
+struct _rfbClientRec;
 
 namespace v4l2vnc {
 
 struct VncConfig {
-	std::string listen = "127.0.0.1"; // numeric IPv4 or IPv6
+	std::string listen = "127.0.0.1"; // numeric IPv4 or IPv6, or "unix:PATH"
 	int port = 5900;
-	std::string password; // empty: no authentication
+	int listen_fd = -1; // an inherited listening socket (systemd) instead
+	GatePolicy gate;    // what may come in besides plain RFB
+	unsigned max_clients = 32, max_per_address = 8; // connections, any state
+	unsigned preauth_timeout_ms = 30000;            // connect to ServerInit
+	unsigned handshake_timeout_ms = 5000;           // the WebSocket request, complete
+	std::string password;      // empty: no authentication (unless view_password)
+	std::string view_password; // viewers with it see but cannot type or point
+	unsigned blacklist_threshold = 5, blacklist_timeout_ms = 10000; // Blacklist
 	std::string name = "v4l2vnc";
 	bool verbose = false;
 };
@@ -41,6 +64,11 @@ struct VncConfig {
 struct VncStats {
 	uint64_t clients_total = 0, rects = 0, updates = 0;
 	uint64_t input_dropped = 0; // viewer input events over the queue limit
+	uint64_t refused = 0;       // connections closed before libvncserver saw them
+	uint64_t timed_out = 0;     // viewers cut at the pre-auth timeout
+	uint64_t accept_pauses = 0; // out of file descriptors: accepting paused
+	uint64_t auth_failures = 0; // wrong passwords
+	uint64_t blocked = 0;       // attempts from blacklisted addresses
 };
 
 class VncServer {
@@ -71,15 +99,19 @@ public:
 	uint64_t bytes_sent() const;
 	VncStats stats() const;
 
-	std::function<void(int mask, int x, int y)> on_pointer;
-	std::function<void(uint32_t keysym, bool down)> on_key;
+	// @viewer: an id per connection, never reused.  on_gone comes after a
+	// viewer's last event (for its keys and buttons to be released).
+	std::function<void(uint64_t viewer, int mask, int x, int y)> on_pointer;
+	std::function<void(uint64_t viewer, uint32_t keysym, bool down)> on_key;
+	std::function<void(uint64_t viewer)> on_gone;
 
 private:
 	VncServer() = default;
 	friend struct VncCallbacks; // libvncserver's C callbacks
 
 	struct InputEvent {
-		bool key;
+		enum Kind { kPointer, kKey, kGone } kind;
+		uint64_t viewer;
 		int a, b, c; // pointer: mask, x, y; key: keysym, down
 	};
 	struct Pending {
@@ -87,15 +119,33 @@ private:
 		unsigned width, height;
 	};
 
+	using Clock = std::chrono::steady_clock;
+	// A connection from accept to close: what the caps count and the
+	// pre-auth timeout watches.
+	struct Conn {
+		std::string addr;
+		Clock::time_point since;
+		UniqueFd watch;              // a dup of the socket, to shut it down safely
+		_rfbClientRec *cl = nullptr; // once libvncserver has it
+		bool cut = false;
+	};
+
 	void accept_loop();
+	void accept_one();
+	void sweep(Clock::time_point now);
+	void handshake(uint64_t id, UniqueFd fd);
+	void conn_closed(uint64_t id);
+	// libvncserver's password check, with the blacklist around it.
+	bool check_password(_rfbClientRec *cl, const char *response, int len);
 	void resize_loop();
-	void push_event(const InputEvent &e);
+	bool listed(int fd) const; // a client with socket @fd is in the list
+	void push_event(const InputEvent &e, bool always = false);
 	void client_thread_done(pthread_t t);
 	void reap_client_threads();
 
 	_rfbScreenInfo *screen_ = nullptr;
-	std::string password_, name_;
-	char *passwords_[2] = {nullptr, nullptr};
+	std::string password_, view_password_, name_;
+	char *passwords_[3] = {nullptr, nullptr, nullptr};
 	bool verbose_ = false;
 	UniqueFd listen_, wake_, event_fd_;
 
@@ -113,9 +163,30 @@ private:
 	uint32_t *applied_ = nullptr; // libvncserver's
 	bool stop_ = false;
 	std::atomic<bool> resizing_{false};
-	// Held around rfbNewClient and rfbNewFramebuffer: libvncserver's
-	// resize must not see the client list change under it.
-	std::mutex screen_mu_;
+
+	GatePolicy gate_;
+	unsigned max_clients_ = 0, max_per_address_ = 0;
+	std::chrono::milliseconds preauth_timeout_{0}, handshake_timeout_{0};
+	std::atomic<uint64_t> refused_{0}, timed_out_{0}, accept_pauses_{0};
+	std::atomic<uint64_t> auth_failures_{0}, blocked_{0};
+	Blacklist blacklist_; // under conn_mu_
+	Clock::time_point accept_paused_until_{};
+	bool unix_ = false;
+
+	// Connections (accept to close), keyed by an id of ours.
+	std::mutex conn_mu_;
+	std::map<uint64_t, Conn> conns_;
+	std::map<std::string, unsigned> per_address_;
+	uint64_t next_id_ = 1;
+	std::vector<std::thread> handshakes_;
+	std::vector<std::thread::id> handshakes_done_;
+
+	// rfbNewClient() calls in progress (their sockets) and a resize
+	// waiting for them to be in libvncserver's client list.
+	std::mutex admit_mu_;
+	std::condition_variable admit_cv_;
+	std::vector<int> admitting_;
+	bool resize_waits_ = false;
 
 	std::thread acceptor_, resizer_;
 	std::atomic<bool> quit_{false}; // tells accept_loop to end

@@ -4,23 +4,23 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace v4l2vnc {
 
 namespace {
 
-constexpr size_t kMaxRequest = 8192;
-constexpr size_t kMaxConns = 128;
 constexpr size_t kMaxFile = 16 << 20;
 
 bool ends_with(const std::string &s, const char *suffix)
@@ -104,8 +104,76 @@ std::optional<std::string> resolve_path(const std::string &root, const std::stri
 	return r;
 }
 
+struct WebCallbacks {
+	// Serves only GET and HEAD of files under the root (HEAD: libmicrohttpd
+	// leaves the body out).
+	static MHD_Result request(void *cls, MHD_Connection *conn, const char *url,
+				  const char *method, const char * /*version*/,
+				  const char * /*upload_data*/, size_t *upload_size, void **state)
+	{
+		auto *w = static_cast<WebServer *>(cls);
+		if (!*state) { // first call: headers are in; count it once
+			w->requests_++;
+			*state = w;
+		}
+		if (*upload_size) {
+			*upload_size = 0; // a body is read and ignored
+			return MHD_YES;
+		}
+		const bool get = std::strcmp(method, "GET") == 0 ||
+				 std::strcmp(method, "HEAD") == 0;
+		unsigned status = MHD_HTTP_OK;
+		MHD_Response *resp = nullptr;
+		std::string type = "text/plain; charset=utf-8";
+		if (!get) {
+			status = MHD_HTTP_METHOD_NOT_ALLOWED;
+			static const char body[] = "405 only GET and HEAD\n";
+			resp = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+							       MHD_RESPMEM_PERSISTENT);
+			MHD_add_response_header(resp, "Allow", "GET, HEAD");
+		} else if (auto path = resolve_path(w->root_, url)) {
+			int fd = open(path->c_str(), O_RDONLY | O_CLOEXEC);
+			struct stat st;
+			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+			    size_t(st.st_size) <= kMaxFile) {
+				resp = MHD_create_response_from_fd(size_t(st.st_size), fd);
+				type = content_type(*path);
+			} else if (fd >= 0) {
+				close(fd);
+			}
+		}
+		if (!resp) {
+			status = MHD_HTTP_NOT_FOUND;
+			static const char body[] = "404 not found\n";
+			resp = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+							       MHD_RESPMEM_PERSISTENT);
+		}
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, "Content-Type", type.c_str());
+		MHD_add_response_header(resp, "Cache-Control", "no-cache");
+		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+		MHD_Result r = MHD_queue_response(conn, status, resp);
+		MHD_destroy_response(resp);
+		return r;
+	}
+
+	// The target as sent: resolve_path() decodes (and checks) it itself.
+	static size_t no_unescape(void * /*cls*/, MHD_Connection * /*conn*/, char *s)
+	{
+		return std::strlen(s);
+	}
+};
+
+WebServer::~WebServer()
+{
+	if (daemon_)
+		MHD_stop_daemon(daemon_); // closes the listening socket too
+}
+
 std::unique_ptr<WebServer> WebServer::create(const std::string &addr, int port,
-					     const std::string &dir, std::string &error)
+					     const std::string &dir, std::string &error,
+					     int listen_fd, WebLimits limits)
 {
 	auto w = std::unique_ptr<WebServer>(new WebServer);
 	char real[PATH_MAX];
@@ -114,158 +182,56 @@ std::unique_ptr<WebServer> WebServer::create(const std::string &addr, int port,
 		return nullptr;
 	}
 	w->root_ = real;
-	w->listen_.reset(listen_tcp(addr, port, 64, error));
-	if (!w->listen_.valid()) {
+	UniqueFd sock;
+	if (listen_fd >= 0)
+		sock.reset(listen_fd);
+	else
+		sock.reset(listen_tcp(addr, port, 64, error));
+	if (!sock.valid()) {
 		error = "--web: " + error;
 		return nullptr;
 	}
-	w->epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
-	epoll_event ev{};
-	ev.events = EPOLLIN;
-	ev.data.fd = w->listen_.get();
-	if (!w->epoll_.valid() ||
-	    epoll_ctl(w->epoll_.get(), EPOLL_CTL_ADD, w->listen_.get(), &ev) < 0) {
-		error = std::string("--web: epoll: ") + std::strerror(errno);
+	w->listen_copy_.reset(fcntl(sock.get(), F_DUPFD_CLOEXEC, 0));
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	getsockname(sock.get(), reinterpret_cast<sockaddr *>(&ss), &len);
+	unsigned flags = MHD_USE_EPOLL | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	w->daemon_ = MHD_start_daemon(
+		flags, 0, nullptr, nullptr, WebCallbacks::request, w.get(),
+		MHD_OPTION_LISTEN_SOCKET, sock.get(), MHD_OPTION_CONNECTION_LIMIT,
+		limits.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.max_per_address,
+		MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK,
+		WebCallbacks::no_unescape, nullptr, MHD_OPTION_END);
+	if (!w->daemon_) {
+		error = "--web: libmicrohttpd failed to start";
 		return nullptr;
 	}
+	sock.release(); // libmicrohttpd's now
+	const MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon_, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info) {
+		error = "--web: libmicrohttpd has no epoll fd";
+		return nullptr;
+	}
+	w->epoll_fd_ = info->epoll_fd;
 	return w;
 }
 
 int WebServer::port() const
 {
-	return local_port(listen_.get());
-}
-
-void WebServer::accept_all()
-{
-	for (;;) {
-		int fd = accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return; // EAGAIN, or a connection that died meanwhile
-		if (conns_.size() >= kMaxConns) {
-			close(fd);
-			continue;
-		}
-		epoll_event ev{};
-		ev.events = EPOLLIN;
-		ev.data.fd = fd;
-		if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			continue;
-		}
-		conns_[fd].fd.reset(fd);
-	}
-}
-
-void WebServer::respond(Conn &c)
-{
-	requests_++;
-	std::istringstream req(c.in);
-	std::string method, target, version;
-	req >> method >> target >> version;
-	int status = 200;
-	const char *reason = "OK";
-	std::string body, type = "text/plain; charset=utf-8";
-
-	if (method != "GET" && method != "HEAD") {
-		status = 405;
-		reason = "Method Not Allowed";
-		body = "405 only GET and HEAD\n";
-	} else if (auto path = resolve_path(root_, target)) {
-		std::ifstream f(*path, std::ios::binary);
-		std::ostringstream data;
-		if (f && (data << f.rdbuf()) && data.str().size() <= kMaxFile) {
-			body = data.str();
-			type = content_type(*path);
-		} else {
-			status = 404;
-			reason = "Not Found";
-			body = "404 not found\n";
-		}
-	} else {
-		status = 404;
-		reason = "Not Found";
-		body = "404 not found\n";
-	}
-	c.out = "HTTP/1.0 " + std::to_string(status) + " " + reason + "\r\nContent-Type: " + type +
-		"\r\nContent-Length: " + std::to_string(body.size()) +
-		"\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nConnection: "
-		"close\r\n\r\n";
-	if (method != "HEAD")
-		c.out += body;
-	c.sent = 0;
-	epoll_event ev{};
-	ev.events = EPOLLOUT;
-	ev.data.fd = c.fd.get();
-	epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
-}
-
-bool WebServer::on_readable(Conn &c)
-{
-	char buf[4096];
-	for (;;) {
-		ssize_t n = read(c.fd.get(), buf, sizeof(buf));
-		if (n > 0) {
-			c.in.append(buf, size_t(n));
-			if (c.in.size() > kMaxRequest)
-				return false;
-			continue;
-		}
-		if (n == 0)
-			return false;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return false;
-		break;
-	}
-	if (c.out.empty() && c.in.find("\r\n\r\n") != std::string::npos) {
-		respond(c);
-		return on_writable(c);
-	}
-	return true;
-}
-
-bool WebServer::on_writable(Conn &c)
-{
-	while (c.sent < c.out.size()) {
-		ssize_t n = send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent,
-				 MSG_NOSIGNAL);
-		if (n > 0) {
-			c.sent += size_t(n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n < 0 && errno == EAGAIN; // wait for EPOLLOUT, or give up
-	}
-	shutdown(c.fd.get(), SHUT_WR);
-	return false;
+	return local_port(listen_copy_.get());
 }
 
 void WebServer::process()
 {
-	epoll_event ev[32];
-	int n = epoll_wait(epoll_.get(), ev, 32, 0);
-	for (int i = 0; i < n; i++) {
-		int fd = ev[i].data.fd;
-		if (fd == listen_.get()) {
-			accept_all();
-			continue;
-		}
-		auto it = conns_.find(fd);
-		if (it == conns_.end())
-			continue;
-		bool keep;
-		if (ev[i].events & (EPOLLERR | EPOLLHUP))
-			keep = false;
-		else if (it->second.out.empty())
-			keep = on_readable(it->second);
-		else
-			keep = on_writable(it->second);
-		if (!keep)
-			conns_.erase(it); // closing the fd also leaves epoll
-	}
+	MHD_run(daemon_);
+}
+
+int WebServer::timeout_ms() const
+{
+	MHD_UNSIGNED_LONG_LONG t;
+	if (MHD_get_timeout(daemon_, &t) != MHD_YES)
+		return -1;
+	return int(std::min<MHD_UNSIGNED_LONG_LONG>(t, 60000));
 }
 
 } // namespace v4l2vnc

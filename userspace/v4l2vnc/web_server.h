@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// A small static-file HTTP server for noVNC (--web).  libvncserver's own
-// HTTP server handles one connection at a time and closes it when the
-// next one arrives, which breaks noVNC 1.3's dozens of parallel module
-// loads; this one serves many connections from the event loop.  The
-// websocket itself goes to the VNC port, where libvncserver handles it.
-// It has its own epoll fd, watched by the main loop (no thread).
+// noVNC's files over HTTP (--web), served by libmicrohttpd from the main
+// loop: its epoll fd (fd()) is watched there, process() runs it and
+// timeout_ms() says when it must run anyway (idle connections are closed
+// after kIdleTimeoutS).  Connections are capped in total and per address.
+// The websocket itself goes to the VNC port, where the gate (rfb_gate.h)
+// lets in only this page's.
 #pragma once
 
 #include "unique_fd.h"
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+
+struct MHD_Daemon;
+struct MHD_Connection;
 
 namespace v4l2vnc {
 
@@ -25,32 +27,35 @@ std::optional<std::string> resolve_path(const std::string &root, const std::stri
 // Content-Type for a file name, by extension.
 const char *content_type(const std::string &path);
 
+struct WebLimits {
+	unsigned max_connections = 128, max_per_address = 64;
+	unsigned idle_timeout_s = 30; // a connection that sends nothing is closed
+};
+
 class WebServer {
 public:
+	~WebServer();
+	// @listen_fd: an inherited listening socket to use instead (systemd).
 	static std::unique_ptr<WebServer> create(const std::string &addr, int port,
-						 const std::string &dir, std::string &error);
-	int fd() const { return epoll_.get(); }
+						 const std::string &dir, std::string &error,
+						 int listen_fd = -1, WebLimits limits = {});
+	int fd() const { return epoll_fd_; }
 	int port() const; // the bound port (useful with port 0)
-	// Accepts, reads and answers whatever is ready; never blocks.
+	// Runs libmicrohttpd for whatever is ready; never blocks.
 	void process();
+	// Milliseconds until process() must run even if fd() stays quiet
+	// (-1: no deadline).
+	int timeout_ms() const;
 	uint64_t requests() const { return requests_; }
 
 private:
-	struct Conn {
-		UniqueFd fd;
-		std::string in, out;
-		size_t sent = 0;
-	};
 	WebServer() = default;
-	void accept_all();
-	// False when the connection is finished (to be closed).
-	bool on_readable(Conn &c);
-	bool on_writable(Conn &c);
-	void respond(Conn &c);
+	friend struct WebCallbacks;
 
-	UniqueFd epoll_, listen_;
+	MHD_Daemon *daemon_ = nullptr;
+	int epoll_fd_ = -1;    // libmicrohttpd's
+	UniqueFd listen_copy_; // a dup of the listening socket, for port()
 	std::string root_;
-	std::map<int, Conn> conns_;
 	uint64_t requests_ = 0;
 };
 

@@ -65,3 +65,25 @@ TEST(Keymap, UnknownLayoutFails)
 	EXPECT_FALSE(Keymap::create("no-such-layout", "", err));
 	EXPECT_NE(err.find("no-such-layout"), std::string::npos);
 }
+
+// Keysyms with the modifiers of their level (issue 18: 'A' came without
+// Shift, '@' and '€' wrong on a German layout).
+TEST(Keymap, LevelsCarryTheirModifiers)
+{
+	std::string err;
+	auto us = Keymap::create("us", "", err);
+	ASSERT_TRUE(us) << err;
+	auto de = Keymap::create("de", "", err);
+	ASSERT_TRUE(de) << err;
+	EXPECT_EQ(us->key_level('a'), (KeyLevel{KEY_A, false, false}));
+	EXPECT_EQ(us->key_level('A'), (KeyLevel{KEY_A, true, false}));
+	EXPECT_EQ(us->key_level('@'), (KeyLevel{KEY_2, true, false}));
+	EXPECT_EQ(us->key_level(0x20ac), (KeyLevel{KEY_EURO, false, false})); // evdev's extra key
+	EXPECT_EQ(de->key_level('A'), (KeyLevel{KEY_A, true, false}));
+	EXPECT_EQ(de->key_level('@'), (KeyLevel{KEY_Q, false, true}));
+	EXPECT_EQ(de->key_level(0x20ac), (KeyLevel{KEY_E, false, true}));
+	EXPECT_EQ(de->key_level('z'), (KeyLevel{KEY_Y, false, false}));
+	// KEY_SYSRQ is not exposed: Print goes to KEY_PRINT, Sys_Req nowhere.
+	EXPECT_EQ(us->evdev_code(0xff61), unsigned(KEY_PRINT));
+	EXPECT_FALSE(us->evdev_code(0xff15));
+}

@@ -44,3 +44,11 @@ TEST(LibKms2v4l, FourccString)
 	EXPECT_STREQ(kms2v4l_fourcc_str(0x01020304, b), "????");
 	kms2v4l_close(nullptr); // allowed
 }
+
+// Programs check at run time which library they got.
+TEST(Version, RuntimeMatchesTheHeader)
+{
+	EXPECT_EQ(kms2v4l_version(), unsigned(KMS2V4L_VERSION));
+	EXPECT_EQ(KMS2V4L_VERSION, KMS2V4L_MAKE_VERSION(0, 1, 0));
+	EXPECT_EQ(KMS2V4L_MAKE_VERSION(1, 2, 3), 0x010203u);
+}

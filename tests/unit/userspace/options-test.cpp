@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -41,8 +44,8 @@ TEST(Options, Defaults)
 TEST(Options, ValuesBothSpellings)
 {
 	auto r = parse({"--device", "/dev/video3", "--port=5905", "--format", "YUYV",
-			"--size=800x600", "--input", "--xkb-layout", "de", "--web", "6080",
-			"--gst", "fakesink", "--buffers=6", "--frames", "10"});
+			"--size=800x600", "--input", "--xkb-layout", "de", "--web", "6080", "--gst",
+			"fakesink", "--buffers=6", "--frames", "10"});
 	ASSERT_TRUE(r.options) << r.error;
 	const Options &o = *r.options;
 	EXPECT_EQ(o.device, "/dev/video3");
@@ -73,13 +76,89 @@ TEST(Options, NonLoopbackNeedsPassword)
 	auto r = parse({"--listen", "0.0.0.0"});
 	EXPECT_FALSE(r.options);
 	EXPECT_NE(r.error.find("--password-file"), std::string::npos);
+	// A password alone is not enough: VNC authentication is weak and the
+	// session unencrypted; the flag says so knowingly.
 	r = parse({"--listen", "192.168.1.2", "--password-file", "/etc/pw"});
+	EXPECT_FALSE(r.options);
+	EXPECT_NE(r.error.find("--insecure-vnc-auth"), std::string::npos);
+	r = parse({"--listen", "192.168.1.2", "--password-file", "/etc/pw", "--insecure-vnc-auth"});
 	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_TRUE(r.options->insecure_vnc_auth);
+	r = parse({"--listen", "192.168.1.2", "--view-only-password-file", "/etc/pw",
+		   "--insecure-vnc-auth"});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_NE(usage("v").find("DES"), std::string::npos);
 	r = parse({"--listen", "127.0.0.2"});
 	EXPECT_TRUE(r.options) << r.error;
 	// Without VNC no listen policy applies.
 	r = parse({"--listen", "0.0.0.0", "--no-vnc", "--gst", "fakesink"});
 	EXPECT_TRUE(r.options) << r.error;
+}
+
+TEST(Options, UnixListener)
+{
+	auto r = parse({"--listen", "unix:/run/v4l2vnc.sock"});
+	ASSERT_TRUE(r.options) << r.error; // local: no password needed
+	EXPECT_EQ(r.options->listen, "unix:/run/v4l2vnc.sock");
+	EXPECT_NE(parse({"--listen", "unix:"}).error, "");
+	r = parse({"--listen", "unix:/run/v.sock", "--web", "6080"});
+	EXPECT_NE(r.error.find("--web"), std::string::npos);
+}
+
+namespace {
+std::string write_file(const std::string &data, mode_t mode)
+{
+	char name[] = "/tmp/v4l2vnc-pw-XXXXXX";
+	int fd = mkstemp(name);
+	EXPECT_GE(fd, 0);
+	EXPECT_EQ(write(fd, data.data(), data.size()), ssize_t(data.size()));
+	fchmod(fd, mode);
+	close(fd);
+	return name;
+}
+} // namespace
+
+TEST(Options, PasswordFileIsExactBytesAndPrivate)
+{
+	struct {
+		const char *data;
+		const char *want; // nullptr: refused
+	} cases[] = {
+		{"s3cret\n", "s3cret"},   {"s3cret", "s3cret"},
+		{"s3cret\r\n", "s3cret"}, {" two words \n", " two words "},
+		{"tab\t\n", "tab\t"},     {"s3cret\n\n", nullptr},
+		{"s3cret\r", nullptr},    {"a\nb\n", nullptr},
+		{"\n", nullptr},          {"", nullptr},
+	};
+	for (const auto &t : cases) {
+		std::string path = write_file(t.data, 0600), err;
+		auto pw = read_password_file(path, err);
+		if (t.want) {
+			ASSERT_TRUE(pw) << t.data << ": " << err;
+			EXPECT_EQ(*pw, t.want);
+		} else {
+			EXPECT_FALSE(pw) << t.data;
+			EXPECT_NE(err, "");
+		}
+		unlink(path.c_str());
+	}
+	std::string path = write_file(std::string("a\0b", 3), 0600), err;
+	EXPECT_FALSE(read_password_file(path, err));
+	unlink(path.c_str());
+	for (mode_t m : {0640, 0604, 0620, 0602, 0644}) {
+		path = write_file("s3cret\n", m);
+		err.clear();
+		EXPECT_FALSE(read_password_file(path, err)) << std::oct << m;
+		EXPECT_NE(err.find("chmod 600"), std::string::npos) << err;
+		unlink(path.c_str());
+	}
+	path = write_file("s3cret\n", 0400);
+	EXPECT_TRUE(read_password_file(path, err)) << err;
+	unlink(path.c_str());
+	err.clear();
+	EXPECT_FALSE(read_password_file("/nonexistent/pw", err));
+	EXPECT_NE(err.find("No such file"), std::string::npos);
+	EXPECT_FALSE(read_password_file("/tmp", err));
 }
 
 TEST(Options, Errors)
@@ -129,7 +208,7 @@ TEST(Options, ListenIpv6)
 	auto r = parse({"--listen=::"});
 	EXPECT_FALSE(r.options);
 	EXPECT_NE(r.error.find("--password-file"), std::string::npos);
-	r = parse({"--listen", "::", "--password-file", "/etc/pw"});
+	r = parse({"--listen", "::", "--password-file", "/etc/pw", "--insecure-vnc-auth"});
 	ASSERT_TRUE(r.options) << r.error;
 	EXPECT_EQ(r.options->listen, "::");
 	r = parse({"--listen", "2001:db8::1"});

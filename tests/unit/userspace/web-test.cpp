@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
@@ -73,6 +74,7 @@ TEST(Web, ContentTypes)
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -95,9 +97,10 @@ TEST_F(WebPaths, ManyParallelConnections)
 	};
 	std::vector<Client> clients;
 	for (int i = 0; i < 40; i++) {
-		const char *path = i % 4 == 0 ? "/app/big.js" : i % 4 == 1 ? "/vnc.html"
-							: i % 4 == 2 ? "/app/ui.js"
-								     : "/../secret";
+		const char *path = i % 4 == 0   ? "/app/big.js"
+				   : i % 4 == 1 ? "/vnc.html"
+				   : i % 4 == 2 ? "/app/ui.js"
+						: "/../secret";
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		ASSERT_GE(fd, 0);
 		sockaddr_in sa{};
@@ -105,7 +108,8 @@ TEST_F(WebPaths, ManyParallelConnections)
 		sa.sin_port = htons(uint16_t(port));
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0);
-		std::string req = std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+		std::string req = std::string("GET ") + path +
+				  " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 		ASSERT_EQ(write(fd, req.data(), req.size()), ssize_t(req.size()));
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 		clients.push_back({fd, i % 4 == 3 ? "404" : "200", path, "", false});
@@ -142,9 +146,95 @@ TEST_F(WebPaths, ManyParallelConnections)
 			EXPECT_EQ(body, big);
 		else if (c.path == "/app/ui.js") {
 			EXPECT_EQ(body, "1;");
-			EXPECT_NE(c.got.find("Content-Type: application/javascript"), std::string::npos);
+			EXPECT_NE(c.got.find("Content-Type: application/javascript"),
+				  std::string::npos);
 		} else
 			EXPECT_EQ(body, "<html>");
 	}
 	EXPECT_EQ(web->requests(), 40u);
+}
+
+namespace {
+
+int connect_to(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_in sa{};
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(uint16_t(port));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+// Runs @web for @ms as the main loop would (its fd and its timeout).
+void run_for(WebServer &web, int ms)
+{
+	auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+	while (std::chrono::steady_clock::now() < end) {
+		pollfd p{web.fd(), POLLIN, 0};
+		int t = web.timeout_ms();
+		poll(&p, 1, t < 0 || t > 20 ? 20 : t);
+		web.process();
+	}
+}
+
+// True once the server has closed @fd (non-blocking; reads what is there).
+bool closed(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	return n == 0 || (n < 0 && errno != EAGAIN);
+}
+
+} // namespace
+
+// Idle connections (128 of them locked noVNC out before) are closed after
+// the idle timeout, and one address cannot take every connection.
+TEST_F(WebPaths, IdleConnectionsAreClosedAndCapped)
+{
+	std::string err;
+	WebLimits limits;
+	limits.max_per_address = 4;
+	limits.idle_timeout_s = 1;
+	auto web = WebServer::create("127.0.0.1", 0, root_, err, -1, limits);
+	ASSERT_TRUE(web) << err;
+	std::vector<int> idle;
+	for (int i = 0; i < 4; i++) {
+		idle.push_back(connect_to(web->port()));
+		ASSERT_GE(idle.back(), 0);
+	}
+	run_for(*web, 200);
+	int extra = connect_to(web->port());
+	ASSERT_GE(extra, 0);
+	run_for(*web, 200);
+	EXPECT_TRUE(closed(extra)) << "a 5th connection from one address was kept";
+	close(extra);
+	for (int fd : idle)
+		EXPECT_FALSE(closed(fd));
+	run_for(*web, 1800);
+	for (int fd : idle) {
+		EXPECT_TRUE(closed(fd)) << "idle connection not closed after the timeout";
+		close(fd);
+	}
+	int fd = connect_to(web->port());
+	ASSERT_GE(fd, 0);
+	const char req[] = "GET /vnc.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	ASSERT_EQ(write(fd, req, sizeof(req) - 1), ssize_t(sizeof(req) - 1));
+	std::string got;
+	for (int i = 0; i < 100 && got.find("<html>") == std::string::npos; i++) {
+		run_for(*web, 20);
+		char buf[4096];
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			got.append(buf, size_t(n));
+	}
+	EXPECT_EQ(got.substr(0, 12), "HTTP/1.1 200") << got;
+	close(fd);
 }

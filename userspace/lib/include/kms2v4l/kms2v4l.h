@@ -1,5 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * MIT License
+ *
+ * Copyright (c) 2026 the kms2v4l developers
+ *
+ * Permission is hereby granted, free of charge, to any person obtaining a
+ * copy of this software and associated documentation files (the
+ * "Software"), to deal in the Software without restriction, including
+ * without limitation the rights to use, copy, modify, merge, publish,
+ * distribute, sublicense, and/or sell copies of the Software, and to
+ * permit persons to whom the Software is furnished to do so, subject to
+ * the following conditions:
+ *
+ * The above copyright notice and this permission notice shall be included
+ * in all copies or substantial portions of the Software.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS
+ * OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF
+ * MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT.
+ * IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY
+ * CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT,
+ * TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE
+ * SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+ */
+/*
  * libkms2v4l - find V4L2 capture nodes and stream frames from them.
  *
  * The library speaks plain V4L2, so it works with any single-planar video
@@ -40,6 +64,26 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** The version of this header; kms2v4l_version() is the library's. */
+#define KMS2V4L_VERSION_MAJOR 0
+#define KMS2V4L_VERSION_MINOR 1
+#define KMS2V4L_VERSION_PATCH 0
+/** A version as one number: (major << 16) | (minor << 8) | patch. */
+#define KMS2V4L_MAKE_VERSION(major, minor, patch)                              \
+	(((unsigned int)(major) << 16) | ((unsigned int)(minor) << 8) |        \
+	 (unsigned int)(patch))
+#define KMS2V4L_VERSION                                                        \
+	KMS2V4L_MAKE_VERSION(KMS2V4L_VERSION_MAJOR, KMS2V4L_VERSION_MINOR,     \
+			     KMS2V4L_VERSION_PATCH)
+
+/**
+ * kms2v4l_version() - the version of the library loaded at run time.
+ *
+ * Return: KMS2V4L_MAKE_VERSION() of the library, which may be newer than
+ * the KMS2V4L_VERSION a program was built against (same major: compatible).
+ */
+unsigned int kms2v4l_version(void);
 
 /** Builds a V4L2 fourcc (same value as v4l2_fourcc()). */
 #define KMS2V4L_FOURCC(a, b, c, d)                                             \

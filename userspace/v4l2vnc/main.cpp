@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -440,9 +441,18 @@ int App::run()
 {
 	if (int r = setup(); r)
 		return r;
+	// systemd's WatchdogSec=: the loop pings at half the interval.
+	uint64_t wd_usec = 0;
+	int wd_ms = sd_watchdog_enabled(0, &wd_usec) > 0 ? int(wd_usec / 2000) : -1;
+	auto wd_last = std::chrono::steady_clock::now();
 	while (running_) {
+		if (wd_ms >= 0 && std::chrono::steady_clock::now() - wd_last >=
+					  std::chrono::milliseconds(wd_ms)) {
+			sd_notify(0, "WATCHDOG=1");
+			wd_last = std::chrono::steady_clock::now();
+		}
 		epoll_event ev[16];
-		int n = epoll_wait(epoll_.get(), ev, 16, -1);
+		int n = epoll_wait(epoll_.get(), ev, 16, wd_ms);
 		if (n < 0 && errno != EINTR) {
 			log(std::string("epoll_wait: ") + std::strerror(errno));
 			exit_code_ = 1;

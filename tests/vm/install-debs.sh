@@ -33,10 +33,13 @@ inside() {
 	info "apt-get install ${debs[*]##*/}"
 	local t0=$SECONDS
 	# DKMS's build log, as it grows, and what runs, for a slow guest.
-	while sleep 10; do
-		cp /var/lib/dkms/kms2v4l/*/build/make.log "$K2V_RUN/dkms-make.log" 2>/dev/null
-		{ echo "== $((SECONDS - t0)) s"; ps -eo etimes,args --sort=start_time | tail -n 6; } >>"$K2V_RUN/ps.log"
-	done &
+	(
+		set +e
+		while sleep 10; do
+			cp /var/lib/dkms/kms2v4l/*/build/make.log "$K2V_RUN/dkms-make.log" 2>/dev/null
+			{ echo "== $((SECONDS - t0)) s"; ps -eo etimes,args --sort=start_time | tail -n 6; } >>"$K2V_RUN/ps.log"
+		done
+	) &
 	pids+=($!)
 	apt-get install -y -q --no-install-recommends "${debs[@]}" >"$K2V_RUN/apt.log" 2>&1 ||
 		{ cat "$K2V_RUN/apt.log"; cp /var/lib/dkms/kms2v4l/*/build/make.log "$K2V_RUN/" 2>/dev/null; fail "apt-get install failed"; }

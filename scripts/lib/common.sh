@@ -6,6 +6,7 @@
 #   KMS2V4L_BUILD  the CMake build folder (default: $KMS2V4L_SRC/build)
 #   KMS2V4L_CACHE  downloads and the unpacked Debian kernel
 #                  (default: $KMS2V4L_SRC/.cache)
+#   KMS2V4L_ABI    the kernel to build for (default: linux-image-amd64's)
 
 KMS2V4L_SRC=${KMS2V4L_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 KMS2V4L_BUILD=${KMS2V4L_BUILD:-$KMS2V4L_SRC/build}
@@ -31,4 +32,5 @@ kernel_abi() {
 
 # Where the Debian kernel image for ABI is unpacked.
 kernel_root() { echo "$KMS2V4L_CACHE/kernel/$1"; }
-kernel_headers() { echo "/usr/src/linux-headers-$1"; }
+# KMS2V4L_KDIR overrides it (DKMS passes its kernel_source_dir).
+kernel_headers() { echo "${KMS2V4L_KDIR:-/usr/src/linux-headers-$1}"; }

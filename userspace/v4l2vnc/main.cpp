@@ -24,6 +24,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -538,10 +539,23 @@ int App::run()
 {
 	if (int r = setup(); r)
 		return r;
+	// systemd's WatchdogSec=: the loop pings at half the interval.
+	uint64_t wd_usec = 0;
+	int wd_ms = sd_watchdog_enabled(0, &wd_usec) > 0 ? int(wd_usec / 2000) : -1;
+	auto wd_last = std::chrono::steady_clock::now();
 	while (running_) {
+		if (wd_ms >= 0 && std::chrono::steady_clock::now() - wd_last >=
+					  std::chrono::milliseconds(wd_ms)) {
+			sd_notify(0, "WATCHDOG=1");
+			wd_last = std::chrono::steady_clock::now();
+		}
 		epoll_event ev[16];
-		// libmicrohttpd's idle timeouts need a run when nothing happens.
-		int n = epoll_wait(epoll_.get(), ev, 16, web_ ? web_->timeout_ms() : -1);
+		// libmicrohttpd's idle timeouts need a run when nothing happens,
+		// and the watchdog its ping: wake for the sooner of the two.
+		int timeout = web_ ? web_->timeout_ms() : -1;
+		if (wd_ms >= 0 && (timeout < 0 || wd_ms < timeout))
+			timeout = wd_ms;
+		int n = epoll_wait(epoll_.get(), ev, 16, timeout);
 		if (n == 0 && web_)
 			web_->process();
 		if (n < 0 && errno != EINTR) {

@@ -31,4 +31,16 @@ expect 0 --console "$fx/console-gst.log" ""
 expect 1 "$fx/console-gst.log" "2:"
 expect 1 --console "$fx/console-oops.log" "2:"
 expect 2 "$fx/does-not-exist.log" ""
+# The debug kernel's checkers (scripts/debug-kernel).
+expect 1 "$fx/dmesg-lockdep-circular.log" "4:"
+expect 1 "$fx/dmesg-rcu.log" "4:"
+expect 1 "$fx/dmesg-sleep.log" "3:"
+expect 1 "$fx/dmesg-kasan.log" "2:"
+expect 1 "$fx/dmesg-odebug.log" "1:"
+expect 1 "$fx/kmemleak-leak.log" "1:"
+expect 0 "$fx/kmemleak-empty.log" ""
+# Its boot announcements are not complaints, but only word for word.
+expect 0 "$fx/dmesg-debug-boot.log" ""
+expect 0 --console "$fx/dmesg-debug-boot.log" ""
+expect 1 "$fx/dmesg-rcu-lockdep-not-exact.log" "1:"
 exit $((failures > 0))

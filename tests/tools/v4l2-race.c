@@ -166,12 +166,14 @@ static int minimal(int fd, int frames)
 static int kms2v4l_busy_fence(int dmabuf)
 {
 	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
-	struct sync_file_info fi = { 0 };
+	struct sync_fence_info info = { 0 };
+	struct sync_file_info fi = { .num_fences = 1, .sync_fence_info = (uintptr_t)&info };
 
 	if (ioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp))
 		die("DMA_BUF_IOCTL_EXPORT_SYNC_FILE", errno);
-	if (!ioctl(exp.fd, SYNC_IOC_FILE_INFO, &fi) && fi.status == 0 &&
-	    !strcmp(fi.name, "kms2v4l"))
+	/* one fence, kms2v4l's, still active */
+	if (!ioctl(exp.fd, SYNC_IOC_FILE_INFO, &fi) && fi.num_fences == 1 &&
+	    info.status == 0 && !strcmp(info.driver_name, "kms2v4l"))
 		return exp.fd;
 	close(exp.fd);
 	return -1;

@@ -25,7 +25,8 @@ fps() { v4l2-ctl -d "$dev" -P | awk '/Frames per second:/ { printf "%.0f\n", $4 
 
 # 0. 1024x768@30, then 1024x768@60, under a streaming client.
 scene_start --mode 1024x768@30 solid:204060
-v4l2-ctl -d "$dev" --stream-mmap --stream-count=100000 >/dev/null 2>&1 &
+# (without the scene's stdin, or kms-scene would wait for the streamer)
+v4l2-ctl -d "$dev" --stream-mmap --stream-count=100000 >/dev/null 2>&1 {SCENE_FD}>&- &
 streamer=$!
 sleep 2
 [ "$(fps)" = 30 ] || fail "G_PARM says $(fps) fps at 1024x768@30"
@@ -81,15 +82,18 @@ info "15 load / stream / unload rounds"
 # 4. A write fence outlives its node, vkms and the buffer.
 modprobe vgem || fail "modprobe vgem"
 scene_start --mode 1280x720@30 gradient
-coproc HOLD { "$TOOLS/v4l2-race" fence-hold "$dev"; }
-read -r -t 60 line <&"${HOLD[0]}" || fail "fence-hold did not get a fence"
+coproc HOLD { exec {SCENE_FD}>&-; exec "$TOOLS/v4l2-race" fence-hold "$dev"; }
+hold_pid=$HOLD_PID
+# our own copies: bash drops HOLD's once the coprocess exits
+exec {hold_out}<&"${HOLD[0]}" {hold_in}>&"${HOLD[1]}"
+read -r -t 60 line <&$hold_out || fail "fence-hold did not get a fence"
 [ "$line" = holding ] || fail "fence-hold: $line"
 scene_stop
 modload -r vkms || fail "unload vkms with a fence alive"
 rmmod kms2v4l 2>/dev/null && fail "kms2v4l was unloaded while one of its fences lives"
 info "kms2v4l stays loaded while its fence lives (refcnt $(cat /sys/module/kms2v4l/refcnt))"
-echo go >&"${HOLD[1]}"
-while read -r -t 20 line <&"${HOLD[0]}"; do echo "$line"; done
-wait $HOLD_PID || fail "fence-hold: the sync_file outlived its node badly"
+echo go >&$hold_in
+while read -r -t 20 line <&$hold_out; do echo "$line"; done
+wait $hold_pid || fail "fence-hold: the sync_file outlived its node badly"
 modload -r kms2v4l || fail "kms2v4l cannot be unloaded once its fences are gone"
 info "PASS"

@@ -320,6 +320,9 @@ static void kms2v4l_follow_mode_locked(struct kms2v4l_source *src)
 		return;
 	if (!src->fmt_locked) {
 		src->timings = src->mode;
+		/* The first format (packed, RGB) fits every size. */
+		if (!kms2v4l_format_fits(src->format, &src->timings))
+			src->format = &src->formats[0];
 		kms2v4l_fill_pix_format(&src->fmt, src->format, &src->timings);
 	} else if (src->mode.bt.width == src->timings.bt.width &&
 		   src->mode.bt.height == src->timings.bt.height) {

@@ -51,8 +51,8 @@ static const struct {
  * @formats: DRM fourccs the driver can write, in order of preference
  * @num_formats: entries of @formats
  *
- * Return: 0, or -EINVAL if a format has no single-plane V4L2 equivalent
- * or there are none or too many.
+ * Return: 0, or -EINVAL if a format has no single-plane V4L2 equivalent,
+ * there are none or too many, or the first one subsamples chroma.
  */
 int kms2v4l_formats_init(struct kms2v4l_source *src, const u32 *formats,
 			 unsigned int num_formats)
@@ -71,25 +71,49 @@ int kms2v4l_formats_init(struct kms2v4l_source *src, const u32 *formats,
 		src->formats[i].fourcc = kms2v4l_fourccs[j].v4l2;
 		src->formats[i].drm = drm_format_info(formats[i]);
 	}
+	/* The default must fit every size: no chroma subsampling. */
+	if (src->formats[0].drm->hsub != 1 || src->formats[0].drm->vsub != 1)
+		return -EINVAL;
 	src->num_formats = num_formats;
 	return 0;
+}
+
+/**
+ * kms2v4l_format_fits() - can a frame of this size be stored in a format?
+ * @format: the format
+ * @t: timings giving the size
+ *
+ * Chroma-subsampled formats need a width (and, for 4:2:0, a height) that
+ * the subsampling divides; other sizes are not offered in them.
+ *
+ * Return: whether it can.
+ */
+bool kms2v4l_format_fits(const struct kms2v4l_format *format,
+			 const struct v4l2_dv_timings *t)
+{
+	return !(t->bt.width % format->drm->hsub) &&
+	       !(t->bt.height % format->drm->vsub);
 }
 
 /**
  * kms2v4l_format_find() - the format entry of a V4L2 fourcc
  * @src: the source
  * @fourcc: V4L2 pixel format
+ * @t: the timings the format must fit (see kms2v4l_format_fits())
  *
- * Return: the entry, or NULL if the node does not offer @fourcc.
+ * Return: the entry, or NULL if the node does not offer @fourcc at that
+ * size.
  */
 const struct kms2v4l_format *kms2v4l_format_find(struct kms2v4l_source *src,
-						 u32 fourcc)
+						 u32 fourcc,
+						 const struct v4l2_dv_timings *t)
 {
 	unsigned int i;
 
 	for (i = 0; i < src->num_formats; i++)
 		if (src->formats[i].fourcc == fourcc)
-			return &src->formats[i];
+			return kms2v4l_format_fits(&src->formats[i], t) ?
+			       &src->formats[i] : NULL;
 	return NULL;
 }
 

@@ -145,8 +145,11 @@ struct kms2v4l_source {
 /* kms2v4l-formats.c */
 int kms2v4l_formats_init(struct kms2v4l_source *src, const u32 *formats,
 			 unsigned int num_formats);
+bool kms2v4l_format_fits(const struct kms2v4l_format *format,
+			 const struct v4l2_dv_timings *t);
 const struct kms2v4l_format *kms2v4l_format_find(struct kms2v4l_source *src,
-						 u32 fourcc);
+						 u32 fourcc,
+						 const struct v4l2_dv_timings *t);
 void kms2v4l_mode_to_timings(const struct drm_display_mode *mode,
 			     struct v4l2_dv_timings *t);
 void kms2v4l_fill_pix_format(struct v4l2_pix_format *pix,

@@ -49,11 +49,20 @@ static int kms2v4l_enum_fmt_vid_cap(struct file *file, void *priv,
 				    struct v4l2_fmtdesc *f)
 {
 	struct kms2v4l_source *src = video_drvdata(file);
+	struct v4l2_dv_timings t;
+	unsigned int i, n = 0;
 
-	if (f->index >= src->num_formats)
-		return -EINVAL;
-	f->pixelformat = src->formats[f->index].fourcc;
-	return 0;
+	/* The formats this size can be stored in. */
+	kms2v4l_get_format(src, NULL, &t);
+	for (i = 0; i < src->num_formats; i++) {
+		if (!kms2v4l_format_fits(&src->formats[i], &t))
+			continue;
+		if (n++ == f->index) {
+			f->pixelformat = src->formats[i].fourcc;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static int kms2v4l_g_fmt_vid_cap(struct file *file, void *priv,
@@ -74,7 +83,7 @@ static int kms2v4l_try_fmt_vid_cap(struct file *file, void *priv,
 	struct v4l2_dv_timings t;
 
 	kms2v4l_get_format(src, NULL, &t);
-	format = kms2v4l_format_find(src, f->fmt.pix.pixelformat);
+	format = kms2v4l_format_find(src, f->fmt.pix.pixelformat, &t);
 	if (!format)
 		format = &src->formats[0];
 	kms2v4l_fill_pix_format(&f->fmt.pix, format, &t);
@@ -94,7 +103,10 @@ static int kms2v4l_s_fmt_vid_cap(struct file *file, void *priv,
 	if (vb2_is_busy(&src->queue))
 		return -EBUSY;
 	spin_lock_irqsave(&src->qlock, flags);
-	src->format = kms2v4l_format_find(src, f->fmt.pix.pixelformat);
+	src->format = kms2v4l_format_find(src, f->fmt.pix.pixelformat,
+					  &src->timings);
+	if (!src->format)
+		src->format = &src->formats[0];
 	/* The size is the timings' (which may have moved since TRY_FMT). */
 	kms2v4l_fill_pix_format(&src->fmt, src->format, &src->timings);
 	f->fmt.pix = src->fmt;
@@ -109,7 +121,7 @@ static int kms2v4l_enum_framesizes(struct file *file, void *priv,
 	struct v4l2_dv_timings t;
 
 	kms2v4l_get_format(src, NULL, &t);
-	if (fsize->index || !kms2v4l_format_find(src, fsize->pixel_format))
+	if (fsize->index || !kms2v4l_format_find(src, fsize->pixel_format, &t))
 		return -EINVAL;
 	fsize->type = V4L2_FRMSIZE_TYPE_DISCRETE;
 	fsize->discrete.width = t.bt.width;
@@ -124,7 +136,7 @@ static int kms2v4l_enum_frameintervals(struct file *file, void *priv,
 	struct v4l2_dv_timings t;
 
 	kms2v4l_get_format(src, NULL, &t);
-	if (fival->index || !kms2v4l_format_find(src, fival->pixel_format) ||
+	if (fival->index || !kms2v4l_format_find(src, fival->pixel_format, &t) ||
 	    fival->width != t.bt.width || fival->height != t.bt.height)
 		return -EINVAL;
 	fival->type = V4L2_FRMIVAL_TYPE_DISCRETE;
@@ -224,6 +236,8 @@ static int kms2v4l_s_dv_timings(struct file *file, void *priv,
 		return -EBUSY;
 	spin_lock_irqsave(&src->qlock, flags);
 	src->timings = *timings;
+	if (!kms2v4l_format_fits(src->format, &src->timings))
+		src->format = &src->formats[0];
 	kms2v4l_fill_pix_format(&src->fmt, src->format, &src->timings);
 	spin_unlock_irqrestore(&src->qlock, flags);
 	return 0;

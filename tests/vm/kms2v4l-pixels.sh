@@ -10,11 +10,7 @@
 dev=$(kms2v4l_node) || fail "no kms2v4l node for vkms"
 W=320 H=240
 
-capture() { # capture FOURCC FILE
-	v4l2-ctl -d "$dev" -v "pixelformat=$1" --stream-mmap=3 --stream-count=1 \
-		--stream-skip=2 --stream-to="$2" >/dev/null 2>&1 ||
-		fail "capturing $1 from $dev"
-}
+capture() { capture_frame "$dev" "$@"; } # capture FOURCC FILE
 
 for scene in solid:336699 gradient overlay cursor; do
 	scene_start --mode ${W}x${H}@30 --expect /tmp/expect.raw "$scene"

@@ -51,6 +51,14 @@ scene_start() {
 	fail "kms-scene $* did not start: $(cat "$out")"
 }
 
+# capture_frame DEV FOURCC FILE: the third frame of a stream in FOURCC
+# (the first ones may predate the scene), as raw bytes into FILE.
+capture_frame() {
+	v4l2-ctl -d "$1" -v "pixelformat=$2" --stream-mmap=3 --stream-count=1 \
+		--stream-skip=2 --stream-to="$3" >/dev/null 2>&1 ||
+		fail "capturing $2 from $1"
+}
+
 # End the scene started last (kms-scene exits when its stdin closes) and
 # wait (up to 20 s) until it has exited: it is DRM master until then. A
 # process started in the background while the scene runs must close

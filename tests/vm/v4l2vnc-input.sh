@@ -23,13 +23,19 @@ trap cleanup EXIT
 pid=$!
 wait_listen '127\.0\.0\.1:5901 ' "$pid"
 
-"$C" evread "v4l2vnc pointer+keyboard" 16 30 >/tmp/ev.txt &
-epid=$!
-for i in $(seq 50); do
-	grep -q ready /tmp/ev.txt && break
-	sleep 0.2
-done
-grep -q ready /tmp/ev.txt || fail "uinput device not found"
+# evread_start N: read the next N events of v4l2vnc's uinput device into
+# /tmp/ev.txt in the background ($epid), once the device is there.
+evread_start() {
+	"$C" evread "v4l2vnc pointer+keyboard" "$1" 30 >/tmp/ev.txt &
+	epid=$!
+	for _ in $(seq 50); do
+		grep -q ready /tmp/ev.txt && break
+		sleep 0.2
+	done
+	grep -q ready /tmp/ev.txt || fail "uinput device not found"
+}
+
+evread_start 16
 "$C" input 127.0.0.1:5901 100 200 || fail "VNC client could not send input"
 wait "$epid" || { cat /tmp/ev.txt; fail "fewer than 16 input events arrived"; }
 epid=
@@ -59,13 +65,7 @@ info "pointer, button and keys arrived as evdev events"
 events() {
 	local n=$1
 	shift
-	"$C" evread "v4l2vnc pointer+keyboard" "$n" 30 >/tmp/ev.txt &
-	epid=$!
-	for i in $(seq 50); do
-		grep -q ready /tmp/ev.txt && break
-		sleep 0.2
-	done
-	grep -q ready /tmp/ev.txt || fail "uinput device not found"
+	evread_start "$n"
 	"$C" keys 127.0.0.1:5901 "$@" || fail "VNC client could not send $*"
 	wait "$epid" || { cat /tmp/ev.txt; fail "fewer than $n input events for $*"; }
 	epid=

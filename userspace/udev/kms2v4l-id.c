@@ -57,15 +57,14 @@ static int parse_bus_info(const char *bus, int *card, int *crtc)
 
 	while ((q = strstr(q, "-card")))
 		p = q++;
-	if (!p || sscanf(p, "-card%d-crtc%d%n", card, crtc, &end) != 2 ||
-	    p[end] || *card < 0 || *crtc < 0)
+	if (!p || sscanf(p, "-card%d-crtc%d%n", card, crtc, &end) != 2 || p[end] || *card < 0 ||
+	    *crtc < 0)
 		return -EINVAL;
 	return 0;
 }
 
 /* Whether @conn is, or can only be, driven by the CRTC of index @crtc. */
-static int connector_on_crtc(int fd, drmModeRes *res, drmModeConnector *conn,
-			     int crtc)
+static int connector_on_crtc(int fd, drmModeRes *res, drmModeConnector *conn, int crtc)
 {
 	uint32_t mask = 0;
 	int i, on = 0;
@@ -76,8 +75,7 @@ static int connector_on_crtc(int fd, drmModeRes *res, drmModeConnector *conn,
 		if (!enc)
 			continue;
 		mask |= enc->possible_crtcs;
-		if (enc->encoder_id == conn->encoder_id &&
-		    enc->crtc_id == res->crtcs[crtc])
+		if (enc->encoder_id == conn->encoder_id && enc->crtc_id == res->crtcs[crtc])
 			on = 1;
 		drmModeFreeEncoder(enc);
 	}
@@ -114,8 +112,7 @@ static int list_connectors(int card, int crtc, char *out)
 			continue;
 		type = drmModeGetConnectorTypeName(c->connector_type);
 		if (type && connector_on_crtc(fd, res, c, crtc)) {
-			snprintf(name, sizeof(name), "%s-%u", type,
-				 c->connector_type_id);
+			snprintf(name, sizeof(name), "%s-%u", type, c->connector_type_id);
 			append(out, ",", name);
 		}
 		drmModeFreeConnector(c);
@@ -161,7 +158,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	close(fd);
-	if (strcmp((const char *)cap.driver, "kms2v4l") ||
+	if (strcmp((const char *)cap.driver, "kms2v4l") != 0 ||
 	    parse_bus_info((const char *)cap.bus_info, &card, &crtc) < 0)
 		return 1;
 	if (list_connectors(card, crtc, connectors) < 0)
@@ -173,8 +170,7 @@ int main(int argc, char **argv)
 	unit_alias(name, alias, sizeof(alias));
 	append(units, " ", alias);
 	memcpy(names, connectors, sizeof(names));
-	for (c = strtok_r(names, ",", &save); c;
-	     c = strtok_r(NULL, ",", &save)) {
+	for (c = strtok_r(names, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
 		snprintf(name, sizeof(name), "card%d-%s", card, c);
 		snprintf(alias, sizeof(alias), "kms2v4l/%s", name);
 		append(links, " ", alias);

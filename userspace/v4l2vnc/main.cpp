@@ -24,8 +24,8 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>

@@ -5,6 +5,7 @@
 // pre-auth timeout close what they should, the unix socket is 0600, a
 // view-only password gives no input, and wrong passwords get an address
 // blocked (real libvncclient viewers).
+#include "loopback.h"
 #include "vnc_server.h"
 
 #include <gtest/gtest.h>
@@ -30,19 +31,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-int tcp_connect(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	sockaddr_in sa{};
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(uint16_t(port));
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
+int tcp_connect(int port) { return loopback_connect(port); }
 
 // Reads until @n bytes, EOF or @ms: what arrived.
 std::string read_some(int fd, size_t n, int ms)

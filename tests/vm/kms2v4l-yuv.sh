@@ -6,7 +6,8 @@
 # composition within 1 per sample (chroma: the mean of each pixel pair,
 # from the even line for 4:2:0). The node reports that colorimetry. At
 # an odd size the subsampled formats are not offered (and S_FMT falls
-# back to XR24) while RGB capture still works.
+# back to XR24) while RGB capture still works. ffmpeg's v4l2 input picks
+# yuv420p (YU12) by default and its frame is right.
 . "$(dirname "$0")/lib.sh"
 
 dev=$(kms2v4l_node) || fail "no kms2v4l node for vkms"
@@ -14,11 +15,10 @@ W=320 H=240
 
 capture() { capture_frame "$dev" "$@"; } # capture FOURCC FILE
 
-for scene in gradient overlay cursor; do
-	scene_start --mode ${W}x${H}@30 --expect /tmp/expect.raw "$scene"
-	for fourcc in NV12 YU12 YUYV; do
-		capture "$fourcc" /tmp/got.raw
-		python3 - "$fourcc" $W $H /tmp/expect.raw /tmp/got.raw <<'PY' ||
+# yuv_check FOURCC FILE: FILE is one frame in FOURCC of the composition in
+# /tmp/expect.raw (XRGB8888), each sample within 1 of the reference.
+yuv_check() {
+	python3 - "$1" $W $H /tmp/expect.raw "$2" <<'PY'
 import sys
 
 fourcc, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -75,9 +75,26 @@ for y in range(0 if fourcc == "YUYV" else 0, h, 1 if fourcc == "YUYV" else 2):
         check(f"Cr({x},{y})", gcr, cr)
 print(f"{fourcc}: every sample within {worst:.2f} of the reference")
 PY
+}
+
+for scene in gradient overlay cursor; do
+	scene_start --mode ${W}x${H}@30 --expect /tmp/expect.raw "$scene"
+	for fourcc in NV12 YU12 YUYV; do
+		capture "$fourcc" /tmp/got.raw
+		yuv_check "$fourcc" /tmp/got.raw ||
 			fail "$scene $fourcc differs from the BT.601 conversion of the composition"
 		info "$scene $fourcc: equals the reference conversion within 1"
 	done
+	if [ "$scene" = gradient ]; then
+		# ffmpeg's v4l2 input, with no -input_format, takes YU12 now.
+		out=$(timeout 60 ffmpeg -loglevel info -f v4l2 -i "$dev" -frames:v 3 \
+			-f rawvideo -y /tmp/ff.raw 2>&1) || fail "ffmpeg -f v4l2: $out"
+		grep -qE 'Video: rawvideo .*yuv420p' <<<"$out" ||
+			fail "ffmpeg's default input format is not yuv420p: $(grep Video: <<<"$out")"
+		tail -c $((W * H * 3 / 2)) /tmp/ff.raw >/tmp/got.raw
+		yuv_check YU12 /tmp/got.raw || fail "ffmpeg's default capture differs from the composition"
+		info "ffmpeg -f v4l2 by default: yuv420p, equal to the reference within 1"
+	fi
 	scene_stop
 done
 

@@ -19,9 +19,20 @@ pid= epid=
 cleanup() { kill $pid $epid 2>/dev/null || true; }
 trap cleanup EXIT
 
-"$V" --device "$dev" --format XR24 --size 640x480 --input --port 5901 &
-pid=$!
-wait_listen '127\.0\.0\.1:5901 ' "$pid"
+# vnc_start ARGS...: v4l2vnc with input on 127.0.0.1:5901 ($pid);
+# vnc_stop: SIGTERM, and it must exit 0.
+vnc_start() {
+	"$V" --device "$dev" --format XR24 --size 640x480 --input --port 5901 "$@" &
+	pid=$!
+	wait_listen '127\.0\.0\.1:5901 ' "$pid"
+}
+vnc_stop() {
+	kill -TERM "$pid"
+	wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
+	pid=
+}
+
+vnc_start
 
 # evread_start N: read the next N events of v4l2vnc's uinput device into
 # /tmp/ev.txt in the background ($epid), once the device is there.
@@ -83,13 +94,9 @@ EV_KEY BTN_LEFT 0
 EOT
 diff -u /tmp/want.txt /tmp/ev.txt || fail "keys held at disconnect not released"
 info "a viewer hanging up with 'a' and the left button down: both released"
-kill -TERM "$pid"
-wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
-pid=
+vnc_stop
 
-"$V" --device "$dev" --format XR24 --size 640x480 --input --xkb-layout de --port 5901 &
-pid=$!
-wait_listen '127\.0\.0\.1:5901 ' "$pid"
+vnc_start --xkb-layout de
 # Shift_L, '@', Shift_L up; EuroSign; Shift_L, 'A'.
 events 16 +ffe1 +40 -40 -ffe1 +20ac -20ac +ffe1 +41 -41 -ffe1
 cat >/tmp/want.txt <<EOT
@@ -113,7 +120,5 @@ EV_KEY KEY_LEFTSHIFT 0
 EOT
 diff -u /tmp/want.txt /tmp/ev.txt || fail "de: '@', '€', 'A' arrived wrong"
 info "de layout: '@' as AltGr+Q, '€' as AltGr+E, 'A' as Shift+A"
-kill -TERM "$pid"
-wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
-pid=
+vnc_stop
 info "PASS: pointer, button and keys arrived as evdev events; released at disconnect; de levels"

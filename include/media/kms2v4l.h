@@ -48,9 +48,11 @@ struct kms2v4l_funcs {
  * @age: how many delivered frames ago this buffer was filled: 0 when it
  *	holds no frame (new, or since the size or format changed), 1 when
  *	it holds the previous delivered frame, and so on
- * @clip: the part of the frame the driver must write; the rest of the
- *	buffer already holds the right pixels (today the core always asks
- *	for the whole frame)
+ * @clip: the part of the frame the driver must write (it may write
+ *	more); the rest of the buffer already holds the right pixels. The
+ *	whole frame unless the client set V4L2_CID_KMS2V4L_PARTIAL_FRAMES,
+ *	in which case it is what changed since the frame the buffer holds
+ *	(aligned to the format's chroma subsampling), possibly empty
  * @vblank: set by the driver before kms2v4l_frame_end(): the CRTC's
  *	vblank counter of the frame; ignored for a CRTC without vblank
  *	support (the core counts frames itself)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # kms2v4l benchmark (not a test): run in the VM,
-#   scripts/vm-run --timeout 1200 -- tests/bench/kms2v4l-bench.sh [SECONDS] [compose|memory|all]
+#   scripts/vm-run --timeout 1200 -- tests/bench/kms2v4l-bench.sh [SECONDS] [compose|memory|damage|all]
 #
 # compose: for each mode (640x480, which the guest sustains, and 1920x1080, which
 # it does not under emulation) and over equal spans, measures
@@ -22,7 +22,18 @@
 #   (d) DMABUF import of vgem buffers, through vgem's mapping,
 #   (e) MMAP + EXPBUF, by a second process through its dma-buf mapping,
 # and the ratios (d)/(m) and (e)/(m): nothing copies, so all are near 1.
-# Each case runs 3 interleaved spans of SECONDS (in both halves); the
+#
+# damage: at 1920x1080@60 with partial frames and on-change pacing
+# (v4l2-damage-check bench-*, which is the KMS client itself: primary
+# plane and cursor), CPU per delivered frame of
+#   (f) a full-screen flip at every vblank,
+#   (d) a 192x108 square (1 % of the frame) moving at every vblank,
+#       flipped with FB_DAMAGE_CLIPS,
+# beside (m) a plain memcpy of one 1920x1080 XRGB8888 frame in the
+# guest, and CPU per second of
+#   (s) a static screen,
+# with the ratios (f)/(m), (d)/(f) per frame and (s)/(f) per second.
+# Each case runs 3 interleaved spans of SECONDS (in every part); the
 # span with the least CPU per frame is shown.
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
@@ -74,8 +85,10 @@ report() {
 	local mode=$1 pairs=$2 kw r ratios=
 	shift 2
 	for kw in "$@"; do
+		local dropped=$((SPAN * 60 - FRAMES[${kw%%:*}]))
+		[ "$dropped" -ge 0 ] || dropped=-	# not frames of the CRTC (memcpy)
 		printf '%-10s %-26s %8s %8s %14s\n' "$mode" "(${kw%%:*}) ${kw#*:}" \
-			"${FRAMES[${kw%%:*}]}" $((SPAN * 60 - FRAMES[${kw%%:*}])) "${CPU[${kw%%:*}]}"
+			"${FRAMES[${kw%%:*}]}" "$dropped" "${CPU[${kw%%:*}]}"
 	done
 	for r in $pairs; do
 		ratios+=$(awk -v x="${CPU[${r%/*}]}" -v y="${CPU[${r#*/}]}" -v r="$r" \
@@ -127,9 +140,26 @@ memory() {
 	done
 }
 
+damage() {
+	local m=1920x1080@60 dc="$TOOLS/v4l2-damage-check --mode 1920x1080@60"
+	best "m:$dc bench-memcpy $SPAN" "f:$dc bench-full $SPAN $dev" \
+		"d:$dc bench-square $SPAN $dev" "s:$dc bench-static $SPAN $dev"
+	header
+	report "${m%@*}" "f/m d/f" "m:memcpy of a frame" "f:full-screen flips" \
+		"d:1 % square moving"
+	# (s): CPU per second, against (f)'s CPU per second
+	awk -v s="${CPU[s]}" -v sf="${FRAMES[s]}" -v f="${CPU[f]}" -v ff="${FRAMES[f]}" \
+		-v span="$SPAN" -v mode="${m%@*}" 'BEGIN {
+		ss = s * sf / span; fs = f * ff / span
+		printf "%-10s %-26s %8s %8s %14s\n", mode, "(s) static, on change", sf, "-", "-"
+		printf "%-10s   (s) %.1f CPU ms/s, (f) %.1f CPU ms/s: (s)/(f) = %.3f   (CPU per second)\n",
+			mode, ss, fs, fs ? ss / fs : 0 }'
+}
+
 case $WHAT in
 compose) compose ;;
 memory) memory ;;
-all) compose; memory ;;
-*) fail "what to measure: compose, memory or all, not '$WHAT'" ;;
+damage) damage ;;
+all) compose; memory; damage ;;
+*) fail "what to measure: compose, memory, damage or all, not '$WHAT'" ;;
 esac

@@ -46,32 +46,10 @@
 #define P DRM_MODE_OBJECT_PLANE
 #define R DRM_MODE_OBJECT_CRTC
 
-struct px { uint16_t a, r, g, b; };
-
 static int die(const char *what, int err)
 {
 	fprintf(stderr, "kms-scene: %s: %s\n", what, strerror(err < 0 ? -err : err));
 	exit(2);
-}
-
-/* vkms's arithmetic: 8-bit channels widened by 257, premultiplied blend. */
-static uint16_t blend_channel(uint16_t src, uint16_t dst, uint16_t alpha)
-{
-	uint32_t v = (uint32_t)src * 0xffff + (uint32_t)dst * (0xffff - alpha);
-
-	return (v + 0xffff / 2) / 0xffff;
-}
-
-static uint8_t narrow(uint16_t c)
-{
-	return (c + 257 / 2) / 257;
-}
-
-static struct px argb(uint32_t c)
-{
-	struct px p = { (c >> 24) * 257, ((c >> 16) & 0xff) * 257,
-			((c >> 8) & 0xff) * 257, (c & 0xff) * 257 };
-	return p;
 }
 
 static void fill(struct kms_dumb *b, uint32_t (*f)(uint32_t x, uint32_t y, void *), void *arg)
@@ -132,41 +110,18 @@ static void set_plane(int fd, drmModeAtomicReq *req, struct layer *l, uint32_t c
 static void write_expected(const char *path, struct layer *layers, int n,
 			   uint32_t w, uint32_t h)
 {
+	struct kms_layer kl[3];
+	uint8_t *img = malloc((size_t)w * h * 4);
 	FILE *f = fopen(path, "wb");
 
-	if (!f)
+	if (!f || !img)
+		die(path, errno ? errno : ENOMEM);
+	for (int i = 0; i < n; i++)
+		kl[i] = (struct kms_layer){ &layers[i].buf, layers[i].x, layers[i].y, layers[i].on };
+	kms_compose(kl, n, w, h, img);
+	if (fwrite(img, 4, (size_t)w * h, f) != (size_t)w * h || fclose(f))
 		die(path, errno);
-	for (uint32_t y = 0; y < h; y++) {
-		for (uint32_t x = 0; x < w; x++) {
-			struct px out = { 0xffff, 0, 0, 0 };
-			uint8_t bytes[4];
-
-			for (int i = 0; i < n; i++) {
-				struct layer *l = &layers[i];
-				int32_t lx = (int32_t)x - l->x, ly = (int32_t)y - l->y;
-				struct px in;
-				uint32_t c;
-
-				if (!l->on || lx < 0 || ly < 0 ||
-				    lx >= (int32_t)l->buf.width || ly >= (int32_t)l->buf.height)
-					continue;
-				c = ((uint32_t *)((char *)l->buf.map + ly * l->buf.pitch))[lx];
-				if (l->buf.format == DRM_FORMAT_XRGB8888)
-					c |= 0xff000000u;
-				in = argb(c);
-				out.r = blend_channel(in.r, out.r, in.a);
-				out.g = blend_channel(in.g, out.g, in.a);
-				out.b = blend_channel(in.b, out.b, in.a);
-			}
-			bytes[0] = narrow(out.b);
-			bytes[1] = narrow(out.g);
-			bytes[2] = narrow(out.r);
-			bytes[3] = 0xff;
-			fwrite(bytes, 4, 1, f);
-		}
-	}
-	if (fclose(f))
-		die(path, errno);
+	free(img);
 }
 
 /* Wait for the flip-complete event; its sequence is the flip's vblank. */

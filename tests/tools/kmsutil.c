@@ -273,6 +273,51 @@ int kms_req_add_plane(int fd, drmModeAtomicReq *req, uint32_t plane,
 	return ret;
 }
 
+static uint16_t blend_channel(uint16_t src, uint16_t dst, uint16_t alpha)
+{
+	uint32_t v = (uint32_t)src * 0xffff + (uint32_t)dst * (0xffff - alpha);
+
+	return (v + 0xffff / 2) / 0xffff;
+}
+
+static uint8_t narrow(uint16_t c)
+{
+	return (c + 257 / 2) / 257;
+}
+
+void kms_compose(const struct kms_layer *layers, int n, uint32_t w, uint32_t h,
+		 uint8_t *out)
+{
+	for (uint32_t y = 0; y < h; y++) {
+		for (uint32_t x = 0; x < w; x++, out += 4) {
+			uint16_t r = 0, g = 0, b = 0;
+
+			for (int i = 0; i < n; i++) {
+				const struct kms_layer *l = &layers[i];
+				int32_t lx = (int32_t)x - l->x, ly = (int32_t)y - l->y;
+				uint32_t c;
+				uint16_t a;
+
+				if (!l->on || lx < 0 || ly < 0 ||
+				    lx >= (int32_t)l->buf->width || ly >= (int32_t)l->buf->height)
+					continue;
+				c = ((const uint32_t *)((const char *)l->buf->map +
+							ly * l->buf->pitch))[lx];
+				if (l->buf->format == DRM_FORMAT_XRGB8888)
+					c |= 0xff000000u;
+				a = (c >> 24) * 257;
+				r = blend_channel(((c >> 16) & 0xff) * 257, r, a);
+				g = blend_channel(((c >> 8) & 0xff) * 257, g, a);
+				b = blend_channel((c & 0xff) * 257, b, a);
+			}
+			out[0] = narrow(b);
+			out[1] = narrow(g);
+			out[2] = narrow(r);
+			out[3] = 0xff;
+		}
+	}
+}
+
 int kms_fence_wait(int fence, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fence, .events = POLLIN };

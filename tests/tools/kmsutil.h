@@ -63,6 +63,22 @@ int kms_req_add_plane(int fd, drmModeAtomicReq *req, uint32_t plane,
 		      uint32_t crtc, const struct kms_dumb *fb, int32_t x,
 		      int32_t y);
 
+/* A framebuffer shown unscaled at (@x, @y) of the CRTC, if @on. */
+struct kms_layer {
+	const struct kms_dumb *buf;
+	int32_t x, y;
+	int on;
+};
+
+/*
+ * Compose layers[0..n) (bottom first, XRGB8888 or premultiplied ARGB8888)
+ * as vkms does: an opaque black background, 8-bit channels widened by
+ * 257, blended in 16 bits and rounded back. @out receives w * h pixels
+ * of XRGB8888 (bytes B, G, R, 0xff).
+ */
+void kms_compose(const struct kms_layer *layers, int n, uint32_t w, uint32_t h,
+		 uint8_t *out);
+
 /* Wait until sync_file @fence signals; -ETIMEDOUT after @timeout_ms. */
 int kms_fence_wait(int fence, int timeout_ms);
 

@@ -30,6 +30,12 @@ _Static_assert(KMS2V4L_CID_CRTC_ID == V4L2_CID_KMS2V4L_CRTC_ID,
 	       "CRTC id control id");
 _Static_assert(KMS2V4L_CID_CONNECTORS == V4L2_CID_KMS2V4L_CONNECTORS,
 	       "connectors control id");
+_Static_assert(KMS2V4L_CID_FRAME_PACING == V4L2_CID_KMS2V4L_FRAME_PACING,
+	       "frame pacing control id");
+_Static_assert(KMS2V4L_CID_PARTIAL_FRAMES == V4L2_CID_KMS2V4L_PARTIAL_FRAMES,
+	       "partial frames control id");
+_Static_assert(KMS2V4L_PACING_ON_CHANGE == V4L2_KMS2V4L_PACING_ON_CHANGE,
+	       "on-change pacing");
 
 struct kms2v4l_buffer {
 	void *map;     /* MMAP: the mapping, else NULL */

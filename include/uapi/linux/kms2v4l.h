@@ -37,4 +37,30 @@
 
 #define KMS2V4L_CONNECTORS_MAX		1056
 
+/*
+ * Menu: when a streaming node delivers a frame.
+ * V4L2_KMS2V4L_PACING_VBLANK (the default): at every vblank of the CRTC
+ * for which a buffer is queued. V4L2_KMS2V4L_PACING_ON_CHANGE: only when
+ * what the CRTC shows changed (a commit, or damage such as DIRTYFB) since
+ * the frame delivered before, and always for the first frame of a stream;
+ * a static screen costs nothing. Sequence numbers and timestamps stay
+ * those of the vblank each frame was taken at, so the gaps between them
+ * are the vblanks without change, not lost frames.
+ */
+#define V4L2_CID_KMS2V4L_FRAME_PACING	(V4L2_CID_USER_KMS2V4L_BASE + 3)
+
+#define V4L2_KMS2V4L_PACING_VBLANK	0
+#define V4L2_KMS2V4L_PACING_ON_CHANGE	1
+
+/*
+ * Boolean, default 0. Set to 1 by a client that never writes into its
+ * capture buffers (nor lets anything else write into them): each frame
+ * then updates only what changed since the frame the buffer last held
+ * (its damage since then), and leaves the rest as it is. The content of
+ * every delivered buffer is the same as with 0. Clear it for clients
+ * that draw into capture buffers (e.g. GStreamer elements that work in
+ * place on v4l2src's buffers).
+ */
+#define V4L2_CID_KMS2V4L_PARTIAL_FRAMES	(V4L2_CID_USER_KMS2V4L_BASE + 4)
+
 #endif /* _UAPI_LINUX_KMS2V4L_H */

@@ -39,9 +39,26 @@
  * the end may come from any context, hard interrupts included. A driver
  * whose device has no vblank support gets sequence numbers from the
  * core's own count of frames and, if it gives no time, the time of the
- * frame's end. Damage (what changed on the CRTC) is accumulated by the
- * core from kms2v4l_crtc_update() and kms2v4l_crtc_damage() across
- * frames nobody received, and kept with each delivered buffer.
+ * frame's end.
+ *
+ * Damage: kms2v4l_crtc_update() works out what each commit changed on
+ * the CRTC from the atomic state alone (planes that appeared, went,
+ * moved or changed how they blend; else their FB_DAMAGE_CLIPS, which is
+ * also how DIRTYFB reaches a driver using drm_atomic_helper_dirtyfb();
+ * everything on a modeset) and keeps it with the CRTC state the commit
+ * made, up to four commits apart. A frame begun for a CRTC state takes
+ * the damage of that state's commit and of those before it; a later
+ * commit's damage waits for a later frame, so a driver may compose an
+ * older state (vkms composes the state of the vblank) without losing
+ * any. kms2v4l_crtc_damage() adds damage no commit reports. The damage
+ * of the last eight delivered frames is remembered: with partial frames
+ * (V4L2_CID_KMS2V4L_PARTIAL_FRAMES, set by clients that never write into
+ * their buffers) &kms2v4l_frame.clip is the union of the damage since
+ * the frame the buffer holds, and the whole frame when that is unknown
+ * (a new buffer, one older than that history, a commit whose state was
+ * not told apart, another frame still being written). With on-change
+ * pacing (V4L2_CID_KMS2V4L_FRAME_PACING) a frame is only wanted, and
+ * only begun, when some damage is pending, or for a stream's first.
  *
  * Buffer sequence numbers count vblanks from the stream's first frame
  * (so each stream starts at 0); the read-only control
@@ -64,11 +81,15 @@
 #include <drm/drm_atomic.h>
 #include <drm/drm_connector.h>
 #include <drm/drm_crtc.h>
+#include <drm/drm_damage_helper.h>
 #include <drm/drm_device.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
+#include <drm/drm_fourcc.h>
+#include <drm/drm_framebuffer.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
+#include <drm/drm_rect.h>
 #include <drm/drm_vblank.h>
 #include <linux/dma-fence.h>
 #include <linux/module.h>
@@ -122,8 +143,55 @@ static int kms2v4l_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
 	return 0;
 }
 
+static int kms2v4l_s_ctrl(struct v4l2_ctrl *ctrl)
+{
+	struct kms2v4l_source *src =
+		container_of(ctrl->handler, struct kms2v4l_source, ctrls);
+	unsigned long flags;
+
+	spin_lock_irqsave(&src->qlock, flags);
+	switch (ctrl->id) {
+	case V4L2_CID_KMS2V4L_FRAME_PACING:
+		src->pacing = ctrl->val;
+		break;
+	case V4L2_CID_KMS2V4L_PARTIAL_FRAMES:
+		src->partial = ctrl->val;
+		break;
+	}
+	spin_unlock_irqrestore(&src->qlock, flags);
+	return 0;
+}
+
 static const struct v4l2_ctrl_ops kms2v4l_ctrl_ops = {
 	.g_volatile_ctrl = kms2v4l_g_volatile_ctrl,
+	.s_ctrl = kms2v4l_s_ctrl,
+};
+
+static const char * const kms2v4l_pacing_menu[] = {
+	[V4L2_KMS2V4L_PACING_VBLANK] = "Every Vblank",
+	[V4L2_KMS2V4L_PACING_ON_CHANGE] = "On Change",
+	NULL,
+};
+
+static const struct v4l2_ctrl_config kms2v4l_pacing_ctrl = {
+	.ops = &kms2v4l_ctrl_ops,
+	.id = V4L2_CID_KMS2V4L_FRAME_PACING,
+	.name = "Frame Pacing",
+	.type = V4L2_CTRL_TYPE_MENU,
+	.max = V4L2_KMS2V4L_PACING_ON_CHANGE,
+	.def = V4L2_KMS2V4L_PACING_VBLANK,
+	.qmenu = kms2v4l_pacing_menu,
+};
+
+static const struct v4l2_ctrl_config kms2v4l_partial_ctrl = {
+	.ops = &kms2v4l_ctrl_ops,
+	.id = V4L2_CID_KMS2V4L_PARTIAL_FRAMES,
+	.name = "Partial Frames",
+	.type = V4L2_CTRL_TYPE_BOOLEAN,
+	.min = 0,
+	.max = 1,
+	.step = 1,
+	.def = 0,
 };
 
 static const struct v4l2_ctrl_config kms2v4l_sequence_base_ctrl = {
@@ -164,7 +232,7 @@ static int kms2v4l_ctrls_init(struct kms2v4l_source *src)
 	struct v4l2_ctrl_config crtc_id = kms2v4l_crtc_id_ctrl;
 	struct v4l2_ctrl *power;
 
-	v4l2_ctrl_handler_init(hdl, 4);
+	v4l2_ctrl_handler_init(hdl, 6);
 	power = v4l2_ctrl_new_std(hdl, &kms2v4l_ctrl_ops,
 				  V4L2_CID_DV_RX_POWER_PRESENT, 0, 1, 0, 0);
 	if (power)
@@ -173,6 +241,8 @@ static int kms2v4l_ctrls_init(struct kms2v4l_source *src)
 	crtc_id.def = min_t(u32, src->crtc_id, S32_MAX);
 	v4l2_ctrl_new_custom(hdl, &crtc_id, NULL);
 	v4l2_ctrl_new_custom(hdl, &kms2v4l_connectors_ctrl, NULL);
+	v4l2_ctrl_new_custom(hdl, &kms2v4l_pacing_ctrl, NULL);
+	v4l2_ctrl_new_custom(hdl, &kms2v4l_partial_ctrl, NULL);
 	return hdl->error;
 }
 
@@ -371,20 +441,135 @@ void kms2v4l_get_format(struct kms2v4l_source *src,
 	spin_unlock_irqrestore(&src->qlock, flags);
 }
 
-static void kms2v4l_damage_add(struct kms2v4l_source *src,
-			       const struct drm_rect *r)
+static void kms2v4l_rect_union(struct drm_rect *acc, const struct drm_rect *r)
 {
-	lockdep_assert_held(&src->qlock);
 	if (!drm_rect_visible(r))
 		return;
-	if (!drm_rect_visible(&src->damage)) {
-		src->damage = *r;
+	if (!drm_rect_visible(acc)) {
+		*acc = *r;
 		return;
 	}
-	src->damage.x1 = min(src->damage.x1, r->x1);
-	src->damage.y1 = min(src->damage.y1, r->y1);
-	src->damage.x2 = max(src->damage.x2, r->x2);
-	src->damage.y2 = max(src->damage.y2, r->y2);
+	acc->x1 = min(acc->x1, r->x1);
+	acc->y1 = min(acc->y1, r->y1);
+	acc->x2 = max(acc->x2, r->x2);
+	acc->y2 = max(acc->y2, r->y2);
+}
+
+/*
+ * With @qlock held: add the damage of a commit that made @state (NULL:
+ * damage of no commit). One entry per commit; when they run out, the
+ * oldest two merge under the newer one's state, so a frame of the older
+ * state finds none and gets a full frame.
+ */
+static void kms2v4l_damage_add(struct kms2v4l_source *src,
+			       const struct drm_crtc_state *state,
+			       const struct drm_rect *r)
+{
+	struct kms2v4l_damage *last;
+
+	lockdep_assert_held(&src->qlock);
+	last = src->num_pending ? &src->pending[src->num_pending - 1] : NULL;
+	if (last && (!state || last->state == state)) {
+		kms2v4l_rect_union(&last->rect, r);
+		return;
+	}
+	if (src->num_pending == KMS2V4L_DAMAGE_PENDING) {
+		kms2v4l_rect_union(&src->pending[1].rect, &src->pending[0].rect);
+		memmove(&src->pending[0], &src->pending[1],
+			sizeof(src->pending[0]) * --src->num_pending);
+	}
+	last = &src->pending[src->num_pending++];
+	last->state = state;
+	last->rect = *r;
+}
+
+/* The CRTC area a plane shows; false if it shows none. */
+static bool kms2v4l_plane_area(const struct drm_plane_state *ps,
+			       const struct drm_crtc *crtc, struct drm_rect *r)
+{
+	if (ps->crtc != crtc || !ps->visible || !ps->fb)
+		return false;
+	*r = ps->dst;
+	return true;
+}
+
+/*
+ * Whether a plane shows the same pixels of its framebuffer in the same
+ * place, the same way, so its damage clips tell what changed.
+ */
+static bool kms2v4l_plane_same_place(const struct drm_plane_state *old,
+				     const struct drm_plane_state *new)
+{
+	return drm_rect_equals(&old->dst, &new->dst) &&
+	       drm_rect_equals(&old->src, &new->src) &&
+	       old->normalized_zpos == new->normalized_zpos &&
+	       old->alpha == new->alpha &&
+	       old->pixel_blend_mode == new->pixel_blend_mode &&
+	       old->rotation == new->rotation &&
+	       old->color_encoding == new->color_encoding &&
+	       old->color_range == new->color_range &&
+	       old->fb && new->fb && old->fb->format == new->fb->format &&
+	       old->fb->modifier == new->fb->modifier;
+}
+
+/*
+ * What a commit changed on @crtc, as a bounding box: everything on a
+ * modeset; else, for each plane of the commit that is or was on @crtc,
+ * its old and new areas if it appeared, went, moved or changed how it
+ * blends, or else its damage clips (FB_DAMAGE_CLIPS, DIRTYFB; none means
+ * the whole plane) in CRTC coordinates.
+ */
+static void kms2v4l_commit_damage(struct drm_atomic_state *state,
+				  const struct drm_crtc_state *new_cs,
+				  struct drm_rect *damage)
+{
+	struct drm_crtc *crtc = new_cs->crtc;
+	const struct drm_crtc_state *old_cs;
+	struct drm_plane_state *old_ps, *new_ps;
+	struct drm_atomic_helper_damage_iter iter;
+	struct drm_rect was, is, clip;
+	struct drm_plane *plane;
+	bool had, has;
+	int i;
+
+	old_cs = drm_atomic_get_old_crtc_state(state, crtc);
+	if (!old_cs || !old_cs->active || drm_atomic_crtc_needs_modeset(new_cs) ||
+	    new_cs->color_mgmt_changed) {
+		drm_rect_init(damage, 0, 0, new_cs->mode.hdisplay,
+			      new_cs->mode.vdisplay);
+		return;
+	}
+	memset(damage, 0, sizeof(*damage));
+	for_each_oldnew_plane_in_state(state, plane, old_ps, new_ps, i) {
+		int sw, sh;
+
+		had = kms2v4l_plane_area(old_ps, crtc, &was);
+		has = kms2v4l_plane_area(new_ps, crtc, &is);
+		if (!had && !has)
+			continue;
+		if (had != has || !kms2v4l_plane_same_place(old_ps, new_ps)) {
+			if (had)
+				kms2v4l_rect_union(damage, &was);
+			if (has)
+				kms2v4l_rect_union(damage, &is);
+			continue;
+		}
+		sw = drm_rect_width(&new_ps->src) >> 16;
+		sh = drm_rect_height(&new_ps->src) >> 16;
+		if (new_ps->rotation != DRM_MODE_ROTATE_0 ||
+		    sw != drm_rect_width(&is) || sh != drm_rect_height(&is)) {
+			/* scaled or rotated: the whole plane */
+			kms2v4l_rect_union(damage, &is);
+			continue;
+		}
+		drm_atomic_helper_damage_iter_init(&iter, old_ps, new_ps);
+		drm_atomic_for_each_plane_damage(&iter, &clip) {
+			drm_rect_translate(&clip, is.x1 - (new_ps->src.x1 >> 16),
+					   is.y1 - (new_ps->src.y1 >> 16));
+			if (drm_rect_intersect(&clip, &is))
+				kms2v4l_rect_union(damage, &clip);
+		}
+	}
 }
 
 /**
@@ -396,9 +581,10 @@ static void kms2v4l_damage_add(struct kms2v4l_source *src,
  * Reads the CRTC's new mode, whether it is on and the connectors it
  * drives; a change of mode or on/off state queues
  * V4L2_EVENT_SOURCE_CHANGE and, while no buffers are allocated, moves
- * the format to the new size at once. Each call counts as damage of the
- * whole CRTC. Takes no sleeping lock and allocates nothing (it runs in
- * the commit's fence signalling path).
+ * the format to the new size at once. Also records what the commit
+ * changed (see kms2v4l_commit_damage()), for the frames of @state and
+ * those after it. Takes no sleeping lock and allocates nothing (it runs
+ * in the commit's fence signalling path).
  */
 void kms2v4l_crtc_update(struct kms2v4l_source *src,
 			 struct drm_atomic_state *state)
@@ -409,7 +595,7 @@ void kms2v4l_crtc_update(struct kms2v4l_source *src,
 	};
 	const struct drm_crtc_state *cs;
 	struct v4l2_dv_timings t = { };
-	struct drm_rect all;
+	struct drm_rect damage;
 	unsigned long flags;
 	bool lit, changed;
 
@@ -421,7 +607,7 @@ void kms2v4l_crtc_update(struct kms2v4l_source *src,
 	lit = cs->active;
 	if (lit)
 		kms2v4l_mode_to_timings(&cs->mode, &t);
-	drm_rect_init(&all, 0, 0, t.bt.width, t.bt.height);
+	kms2v4l_commit_damage(state, cs, &damage);
 
 	spin_lock_irqsave(&src->qlock, flags);
 	changed = src->lit != lit ||
@@ -430,7 +616,7 @@ void kms2v4l_crtc_update(struct kms2v4l_source *src,
 	src->lit = lit;
 	src->connector_mask = cs->connector_mask;
 	kms2v4l_follow_mode_locked(src);
-	kms2v4l_damage_add(src, &all);
+	kms2v4l_damage_add(src, cs, &damage);
 	spin_unlock_irqrestore(&src->qlock, flags);
 
 	if (changed && video_is_registered(&src->vdev))
@@ -444,8 +630,9 @@ EXPORT_SYMBOL_GPL(kms2v4l_crtc_update);
  * @rects: the changed rectangles, in CRTC coordinates
  * @num_rects: entries of @rects
  *
- * For changes no commit reports (e.g. DIRTYFB on a displayed
- * framebuffer). Any context.
+ * For changes no commit reports (a driver whose DIRTYFB does not go
+ * through an atomic commit, say): they show in every frame begun after
+ * this call. Any context.
  */
 void kms2v4l_crtc_damage(struct kms2v4l_source *src,
 			 const struct drm_rect *rects, unsigned int num_rects)
@@ -457,10 +644,28 @@ void kms2v4l_crtc_damage(struct kms2v4l_source *src,
 		return;
 	spin_lock_irqsave(&src->qlock, flags);
 	for (i = 0; i < num_rects; i++)
-		kms2v4l_damage_add(src, &rects[i]);
+		kms2v4l_damage_add(src, NULL, &rects[i]);
 	spin_unlock_irqrestore(&src->qlock, flags);
 }
 EXPORT_SYMBOL_GPL(kms2v4l_crtc_damage);
+
+/*
+ * With @qlock held: whether a frame is to be delivered now, as far as the
+ * pacing goes (the first of a stream always; on change, only when
+ * something changed since the last one taken).
+ */
+static bool kms2v4l_frame_due(struct kms2v4l_source *src)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&src->qlock);
+	if (src->pacing != V4L2_KMS2V4L_PACING_ON_CHANGE || !src->sequence_valid)
+		return true;
+	for (i = 0; i < src->num_pending; i++)
+		if (drm_rect_visible(&src->pending[i].rect))
+			return true;
+	return false;
+}
 
 /**
  * kms2v4l_frame_wanted() - is a capture buffer waiting for a frame?
@@ -469,7 +674,9 @@ EXPORT_SYMBOL_GPL(kms2v4l_crtc_damage);
  * Cheap, any context. A driver that produces frames only for capture
  * skips a frame nobody would receive.
  *
- * Return: whether a client streams and has a buffer queued.
+ * Return: whether a client streams, has a buffer queued and, with
+ * V4L2_KMS2V4L_PACING_ON_CHANGE, whether anything changed since the last
+ * frame.
  */
 bool kms2v4l_frame_wanted(struct kms2v4l_source *src)
 {
@@ -479,7 +686,8 @@ bool kms2v4l_frame_wanted(struct kms2v4l_source *src)
 	if (IS_ERR_OR_NULL(src))
 		return false;
 	spin_lock_irqsave(&src->qlock, flags);
-	wanted = src->stream && !list_empty(&src->buf_list);
+	wanted = src->stream && !list_empty(&src->buf_list) &&
+		 kms2v4l_frame_due(src);
 	spin_unlock_irqrestore(&src->qlock, flags);
 	return wanted;
 }
@@ -499,7 +707,7 @@ kms2v4l_take_buffer(struct kms2v4l_source *src,
 	}
 	if (!state->active || state->mode.hdisplay != src->stream->width ||
 	    state->mode.vdisplay != src->stream->height ||
-	    list_empty(&src->buf_list)) {
+	    list_empty(&src->buf_list) || !kms2v4l_frame_due(src)) {
 		*err = -EAGAIN;
 		return NULL;
 	}
@@ -522,16 +730,95 @@ static void kms2v4l_frame_done(struct kms2v4l_source *src)
 		wake_up_all(&src->idle);
 }
 
+/*
+ * With @qlock held: @buf takes the damage of the commits up to @state's
+ * (the frame shows them), and @frame gets the part of the buffer to
+ * write: with partial frames, that damage and the damage of the frames
+ * delivered since the one the buffer holds; otherwise (or when that is
+ * not known) everything.
+ */
+static void kms2v4l_take_damage(struct kms2v4l_source *src,
+				struct kms2v4l_buffer *buf,
+				const struct drm_crtc_state *state,
+				struct kms2v4l_frame *frame)
+{
+	const struct drm_format_info *info = frame->format;
+	struct drm_rect all, taken = { };
+	bool found = false, known = true;
+	int i, j;
+	u64 f;
+
+	lockdep_assert_held(&src->qlock);
+	drm_rect_init(&all, 0, 0, frame->width, frame->height);
+	for (j = src->num_pending - 1; j >= 0; j--)
+		if (src->pending[j].state == state)
+			break;
+	found = j >= 0;
+	if (!found && src->num_pending && !src->pending[0].state)
+		j = 0;
+	for (i = 0; i <= j; i++)
+		kms2v4l_rect_union(&taken, &src->pending[i].rect);
+	src->num_pending -= j + 1;
+	memmove(&src->pending[0], &src->pending[j + 1],
+		sizeof(src->pending[0]) * src->num_pending);
+	if (found)
+		src->taken_state = state;
+	else if (src->num_pending && state != src->taken_state)
+		known = false;	/* its commit's entry merged into a later one */
+	drm_rect_intersect(&taken, &all);
+	buf->damage = known ? taken : all;
+	buf->state = state;
+
+	frame->clip = all;
+	if (!src->partial || !frame->age || !known || src->in_flight > 1 ||
+	    frame->age - 1 > KMS2V4L_DAMAGE_HISTORY)
+		return;
+	for (f = buf->frame + 1; f <= src->frames; f++)
+		kms2v4l_rect_union(&taken, &src->history[f % KMS2V4L_DAMAGE_HISTORY]);
+	if (!drm_rect_intersect(&taken, &all)) {
+		memset(&frame->clip, 0, sizeof(frame->clip));
+		return;
+	}
+	/* whole samples of subsampled chroma */
+	taken.x1 = rounddown(taken.x1, info->hsub);
+	taken.y1 = rounddown(taken.y1, info->vsub);
+	taken.x2 = min_t(int, roundup(taken.x2, info->hsub), frame->width);
+	taken.y2 = min_t(int, roundup(taken.y2, info->vsub), frame->height);
+	frame->clip = taken;
+}
+
+/*
+ * With @qlock held: a frame taken from @buf was not delivered; its damage
+ * goes back for the next one, and the buffer's content is not known.
+ */
+static void kms2v4l_return_damage(struct kms2v4l_source *src,
+				  struct kms2v4l_buffer *buf)
+{
+	lockdep_assert_held(&src->qlock);
+	buf->frame = 0;
+	if (!src->num_pending) {
+		src->pending[0].state = buf->state;
+		src->pending[0].rect = buf->damage;
+		src->num_pending = 1;
+	} else {
+		kms2v4l_rect_union(&src->pending[0].rect, &buf->damage);
+	}
+	/* a frame of a state whose entry is gone gets everything */
+	src->taken_state = NULL;
+}
+
 /**
  * kms2v4l_frame_begin() - take the next buffer to write a frame into
  * @src: the source
  * @state: the CRTC state whose frame the driver is about to write
  * @frame: filled with the buffer's address, format and geometry
  *
- * Process context; may sleep (it allocates the frame's fence). Every
- * successful call must be followed by kms2v4l_frame_end(), from any
- * context. Call it after the driver's own allocations for the frame:
- * from here to kms2v4l_frame_end() the driver is in a fence signalling
+ * Process context; may sleep (it allocates the frame's fence). @state
+ * must be the CRTC state whose planes the frame shows: the frame takes
+ * the damage of the commits up to it. Every successful call must be
+ * followed by kms2v4l_frame_end(), from any context. Call it after the
+ * driver's own allocations for the frame: from here to
+ * kms2v4l_frame_end() the driver is in a fence signalling
  * section.
  *
  * Buffers are taken oldest first, skipping imported dma-bufs that
@@ -540,9 +827,9 @@ static void kms2v4l_frame_done(struct kms2v4l_source *src)
  * imported buffer carries the frame's write fence until
  * kms2v4l_frame_end().
  *
- * Return: 0 with @frame filled; -EAGAIN when no buffer is free or the
- * stream's size is not that of @state's mode (a dropped frame); -ENODEV
- * when nobody streams.
+ * Return: 0 with @frame filled; -EAGAIN when no buffer is free, the
+ * stream's size is not that of @state's mode (a dropped frame) or, with
+ * on-change pacing, nothing changed; -ENODEV when nobody streams.
  */
 int kms2v4l_frame_begin(struct kms2v4l_source *src,
 			const struct drm_crtc_state *state,
@@ -603,7 +890,9 @@ int kms2v4l_frame_begin(struct kms2v4l_source *src,
 	frame->height = src->stream->height;
 	frame->pitch = src->stream->bytesperline;
 	frame->age = buf->frame ? min_t(u64, src->frames - buf->frame + 1, UINT_MAX) : 0;
-	drm_rect_init(&frame->clip, 0, 0, frame->width, frame->height);
+	spin_lock_irqsave(&src->qlock, flags);
+	kms2v4l_take_damage(src, buf, state, frame);
+	spin_unlock_irqrestore(&src->qlock, flags);
 	frame->vblank = 0;
 	frame->timestamp = 0;
 	frame->buf = buf;
@@ -661,14 +950,14 @@ void kms2v4l_frame_end(struct kms2v4l_source *src, struct kms2v4l_frame *frame,
 		buf->vb.sequence = (u32)(seq - src->first_sequence);
 		if (error) {
 			state = VB2_BUF_STATE_ERROR;
-			buf->frame = 0;
+			kms2v4l_return_damage(src, buf);
 		} else {
 			buf->frame = ++src->frames;
-			buf->damage = src->damage;
-			memset(&src->damage, 0, sizeof(src->damage));
+			src->history[buf->frame % KMS2V4L_DAMAGE_HISTORY] = buf->damage;
 		}
 	} else {
 		/* Not delivered: the buffer goes back to the head. */
+		kms2v4l_return_damage(src, buf);
 		list_add(&buf->list, &src->buf_list);
 	}
 	spin_unlock_irqrestore(&src->qlock, flags);

@@ -21,6 +21,25 @@
 /* Most pixel formats a driver may declare. */
 #define KMS2V4L_MAX_FORMATS	16
 
+/* Commits whose damage is told apart until a frame takes it. */
+#define KMS2V4L_DAMAGE_PENDING	4
+/*
+ * Delivered frames whose damage is remembered (the oldest buffer age
+ * that gets less than a full frame, minus one).
+ */
+#define KMS2V4L_DAMAGE_HISTORY	8
+
+/**
+ * struct kms2v4l_damage - what a commit changed, not yet in a frame
+ * @state: the CRTC state the commit made (a key, never dereferenced);
+ *	NULL for damage no commit reported, seen by any later frame
+ * @rect: bounding box of the change, CRTC coordinates
+ */
+struct kms2v4l_damage {
+	const struct drm_crtc_state *state;
+	struct drm_rect rect;
+};
+
 /**
  * struct kms2v4l_format - a pixel format the node offers
  * @fourcc: V4L2 pixel format
@@ -37,8 +56,9 @@ struct kms2v4l_format {
  * @list: entry in &kms2v4l_source.buf_list
  * @frame: &kms2v4l_source.frames when the buffer was last delivered,
  *	0 if it holds no frame
- * @damage: what changed in the frame it holds since the frame before
- *	(bounding box, CRTC coordinates)
+ * @damage: what changed in the frame it holds (or is being written)
+ *	since the delivered frame before (bounding box, CRTC coordinates)
+ * @state: the CRTC state of the frame being written into it
  * @fence: write fence published on an imported dma-buf while a frame is
  *	written into it, NULL otherwise
  */
@@ -47,6 +67,7 @@ struct kms2v4l_buffer {
 	struct list_head list;
 	u64 frame;
 	struct drm_rect damage;
+	const struct drm_crtc_state *state;
 	struct dma_fence *fence;
 };
 
@@ -94,7 +115,14 @@ struct kms2v4l_buffer {
  * @frames: frames delivered since the node was created
  * @produced: frames ended by the driver in this stream (the sequence
  *	of a CRTC without vblank support)
- * @damage: damage accumulated since the last delivered frame
+ * @pending: damage since the last frame begun, one entry per commit,
+ *	oldest first
+ * @num_pending: entries of @pending
+ * @taken_state: the CRTC state of the last frame that took damage
+ * @history: damage of delivered frame f (against frame f - 1) at
+ *	f % KMS2V4L_DAMAGE_HISTORY
+ * @pacing: V4L2_CID_KMS2V4L_FRAME_PACING
+ * @partial: V4L2_CID_KMS2V4L_PARTIAL_FRAMES
  * @first_sequence: vblank counter of the stream's first frame
  * @last_sequence: vblank counter of the last completed buffer
  * @sequence_valid: whether the two are set in this stream
@@ -136,7 +164,12 @@ struct kms2v4l_source {
 	u64 fence_seqno;
 	u64 frames;
 	u64 produced;
-	struct drm_rect damage;
+	struct kms2v4l_damage pending[KMS2V4L_DAMAGE_PENDING];
+	unsigned int num_pending;
+	const struct drm_crtc_state *taken_state;
+	struct drm_rect history[KMS2V4L_DAMAGE_HISTORY];
+	u32 pacing;
+	bool partial;
 	u64 first_sequence;
 	u64 last_sequence;
 	bool sequence_valid;

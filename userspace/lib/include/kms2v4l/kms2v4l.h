@@ -129,6 +129,19 @@ struct kms2v4l_node_info {
 #define KMS2V4L_CID_CONNECTORS 0x00981b02    /**< string: connector names */
 
 /**
+ * kms2v4l's writable controls (V4L2_CID_USER_BASE + 0x1203, + 0x1204), set
+ * with VIDIOC_S_CTRL on kms2v4l_fd() before kms2v4l_start(): frame pacing
+ * (KMS2V4L_PACING_VBLANK, the default, or KMS2V4L_PACING_ON_CHANGE: a
+ * frame only when the CRTC's content changed), and partial frames (1: the
+ * client never writes into its buffers, so each frame is written only where
+ * it changed since that buffer's frame).
+ */
+#define KMS2V4L_CID_FRAME_PACING 0x00981b03   /**< menu: when frames come */
+#define KMS2V4L_CID_PARTIAL_FRAMES 0x00981b04 /**< bool: write only changes */
+#define KMS2V4L_PACING_VBLANK 0               /**< every vblank */
+#define KMS2V4L_PACING_ON_CHANGE 1            /**< only on change */
+
+/**
  * kms2v4l_enumerate() - list the single-planar video capture nodes.
  * @list: set to a malloc()ed array (free it with free()), NULL when empty.
  * @count: set to the number of entries.

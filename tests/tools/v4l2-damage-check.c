@@ -1,0 +1,791 @@
+// SPDX-License-Identifier: MIT
+/*
+ * v4l2-damage-check - partial frames and on-change pacing of a kms2v4l
+ * node, against a model of what vkms's CRTC shows.
+ *
+ *   v4l2-damage-check [--mode WxH@HZ] [--buffers N] [--steps S] [--seed X]
+ *                     [--pacing vblank|change] TEST /dev/videoN
+ *
+ * The tool is the KMS client of vkms's CRTC (a primary plane, the cursor
+ * and, if vkms has them, an overlay plane) and the capture client of its
+ * node (MMAP buffers, XR24). TEST is one of
+ *
+ *   random   With V4L2_CID_KMS2V4L_PARTIAL_FRAMES on, S random steps:
+ *            page flips whose new content differs inside FB_DAMAGE_CLIPS
+ *            (sometimes without clips), DIRTYFB after drawing into the
+ *            shown framebuffer, cursor and overlay moves, on and off, the
+ *            CRTC switched off and on, the client holding buffers for a
+ *            few steps (frames dropped meanwhile). After each step every
+ *            frame is compared byte for byte with the model: a frame up
+ *            to the step's vblank may show the state before it, every
+ *            later one the state after it.
+ *   marker   Partial frames really are partial: a marker written into a
+ *            dequeued buffer outside what later changes survives a flip
+ *            of a 64x64 square (with FB_DAMAGE_CLIPS) when the buffer
+ *            comes back, while the square is updated; with the control
+ *            off, the whole buffer is rewritten.
+ *   static   With --pacing change: a static screen for 10 s delivers
+ *            exactly one frame; a flip then delivers one more, at the
+ *            flip's vblank and with its event's time.
+ *
+ * and, for tests/bench (no assertion, prints a count):
+ *
+ *   bench-full SECONDS    partial frames, on-change pacing, a full-screen
+ *                         flip (no clips) at every vblank; prints the
+ *                         frames received
+ *   bench-square SECONDS  the same with a 1 % square (w/10 x h/10) moving
+ *                         at every vblank, flipped with FB_DAMAGE_CLIPS
+ *   bench-static SECONDS  the same with nothing changing
+ *   bench-memcpy SECONDS  no KMS nor V4L2: memcpy of one frame (w x h x 4
+ *                         bytes) in a loop; prints the copies made
+ *
+ * Exits 0 when all holds, 1 on a violation, 2 on a setup error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <linux/kms2v4l.h>
+#include <linux/videodev2.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "kmsutil.h"
+
+#define C DRM_MODE_OBJECT_CONNECTOR
+#define P DRM_MODE_OBJECT_PLANE
+#define R DRM_MODE_OBJECT_CRTC
+#define MAX_BUFS 8
+
+enum { PRIMARY, OVERLAY, CURSOR, NLAYERS };
+
+static int kfd, vfd;
+static uint32_t conn, crtc, mode_blob, w = 640, h = 480;
+static uint32_t plane[NLAYERS];
+static struct kms_dumb fbs[2], ovl, cur;
+static struct kms_layer layers[NLAYERS];
+static int front;			/* fbs[front] is shown */
+static uint8_t *model, *prev_model;	/* what the CRTC shows, and showed */
+static size_t frame_size;
+static void *bufs[MAX_BUFS];
+static unsigned int nbufs = 3;
+static uint64_t seq_base;
+static int64_t lit_vblank = -1;		/* vblank of the last change */
+static unsigned int frames_checked, steps_done[8];
+static int no_overlay;			/* benchmarks: primary and cursor only */
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "v4l2-damage-check: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(2);
+}
+
+__attribute__((format(printf, 1, 2))) static void violation(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "v4l2-damage-check: FAIL: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static uint32_t rnd(uint32_t n)
+{
+	return (uint32_t)random() % n;
+}
+
+static void set_ctrl(uint32_t id, int32_t value)
+{
+	struct v4l2_control c = { .id = id, .value = value };
+
+	if (ioctl(vfd, VIDIOC_S_CTRL, &c))
+		die("VIDIOC_S_CTRL", errno);
+}
+
+static void qbuf(unsigned int i)
+{
+	struct v4l2_buffer b = { .index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				 .memory = V4L2_MEMORY_MMAP };
+
+	if (ioctl(vfd, VIDIOC_QBUF, &b))
+		die("VIDIOC_QBUF", errno);
+}
+
+/* The next frame within @ms: its index, vblank and time; -1 if none. */
+static int dqbuf(int ms, uint64_t *vblank, struct timeval *ts)
+{
+	struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				 .memory = V4L2_MEMORY_MMAP };
+	struct pollfd p = { .fd = vfd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) <= 0)
+		return -1;
+	if (ioctl(vfd, VIDIOC_DQBUF, &b))
+		die("VIDIOC_DQBUF", errno);
+	if (b.flags & V4L2_BUF_FLAG_ERROR)
+		violation("buffer %u came back with V4L2_BUF_FLAG_ERROR", b.index);
+	if (!seq_base) {
+		struct v4l2_ext_control c = { .id = V4L2_CID_KMS2V4L_SEQUENCE_BASE };
+		struct v4l2_ext_controls cs = { .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1,
+						.controls = &c };
+
+		if (ioctl(vfd, VIDIOC_G_EXT_CTRLS, &cs))
+			die("V4L2_CID_KMS2V4L_SEQUENCE_BASE", errno);
+		seq_base = c.value64;
+	}
+	*vblank = seq_base + b.sequence;
+	if (ts)
+		*ts = b.timestamp;
+	return b.index;
+}
+
+/* Wait for the event of a commit made with DRM_MODE_PAGE_FLIP_EVENT. */
+static uint64_t wait_event(struct timeval *tv)
+{
+	struct pollfd p = { .fd = kfd, .events = POLLIN };
+	char ev[1024];
+
+	for (;;) {
+		ssize_t n;
+
+		if (poll(&p, 1, 3000) <= 0)
+			die("no flip event within 3 s", ETIMEDOUT);
+		n = read(kfd, ev, sizeof(ev));
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct drm_event) <= n;) {
+			struct drm_event_vblank *e = (struct drm_event_vblank *)(ev + off);
+
+			if (e->base.type == DRM_EVENT_FLIP_COMPLETE) {
+				if (tv) {
+					tv->tv_sec = e->tv_sec;
+					tv->tv_usec = e->tv_usec;
+				}
+				return e->sequence;
+			}
+			off += e->base.length;
+		}
+	}
+}
+
+static void add_layer(drmModeAtomicReq *req, int i)
+{
+	int ret;
+
+	if (!plane[i])
+		return;
+	if (!layers[i].on) {
+		ret = kms_req_add(kfd, req, plane[i], P, "FB_ID", 0);
+		ret = ret ?: kms_req_add(kfd, req, plane[i], P, "CRTC_ID", 0);
+	} else {
+		ret = kms_req_add_plane(kfd, req, plane[i], crtc, layers[i].buf,
+					layers[i].x, layers[i].y);
+	}
+	if (ret)
+		die("plane properties", ret);
+}
+
+/* Commit @req with an event; the vblank it took effect at. */
+static uint64_t commit(drmModeAtomicReq *req, uint32_t flags, struct timeval *tv)
+{
+	uint64_t vblank;
+
+	if (drmModeAtomicCommit(kfd, req, flags | DRM_MODE_PAGE_FLIP_EVENT, NULL))
+		die("atomic commit", errno);
+	drmModeAtomicFree(req);
+	vblank = wait_event(tv);
+	memcpy(prev_model, model, frame_size);
+	kms_compose(layers, NLAYERS, w, h, model);
+	return vblank;
+}
+
+static uint64_t light(int on)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret;
+
+	ret = kms_req_add(kfd, req, conn, C, "CRTC_ID", on ? crtc : 0);
+	ret = ret ?: kms_req_add(kfd, req, crtc, R, "MODE_ID", on ? mode_blob : 0);
+	ret = ret ?: kms_req_add(kfd, req, crtc, R, "ACTIVE", on);
+	if (ret)
+		die("CRTC properties", ret);
+	if (!on) {
+		ret = kms_req_add(kfd, req, plane[PRIMARY], P, "FB_ID", 0);
+		ret = ret ?: kms_req_add(kfd, req, plane[PRIMARY], P, "CRTC_ID", 0);
+		for (int i = OVERLAY; i < NLAYERS; i++)
+			if (plane[i]) {
+				ret = ret ?: kms_req_add(kfd, req, plane[i], P, "FB_ID", 0);
+				ret = ret ?: kms_req_add(kfd, req, plane[i], P, "CRTC_ID", 0);
+			}
+		if (ret)
+			die("plane properties", ret);
+		if (drmModeAtomicCommit(kfd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL))
+			die("switching off", errno);
+		drmModeAtomicFree(req);
+		return 0;
+	}
+	for (int i = 0; i < NLAYERS; i++)
+		add_layer(req, i);
+	return commit(req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
+}
+
+static void fill_rect(struct kms_dumb *b, uint32_t x, uint32_t y, uint32_t rw, uint32_t rh,
+		      uint32_t c)
+{
+	for (uint32_t j = y; j < y + rh; j++)
+		for (uint32_t i = x; i < x + rw; i++)
+			((uint32_t *)((char *)b->map + j * b->pitch))[i] = c;
+}
+
+static void random_rect(struct drm_mode_rect *r)
+{
+	uint32_t rw = 1 + rnd(w / 3), rh = 1 + rnd(h / 3);
+
+	r->x1 = rnd(w - rw + 1);
+	r->y1 = rnd(h - rh + 1);
+	r->x2 = r->x1 + rw;
+	r->y2 = r->y1 + rh;
+}
+
+/* Flip to the back buffer, a copy of the front with @n rects changed. */
+static uint64_t flip(int n, const struct drm_mode_rect *rects, int clips, struct timeval *tv)
+{
+	struct kms_dumb *back = &fbs[!front];
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	uint32_t blob = 0;
+	uint64_t vblank;
+	int ret;
+
+	memcpy(back->map, fbs[front].map, back->size);
+	for (int i = 0; i < n; i++)
+		fill_rect(back, rects[i].x1, rects[i].y1, rects[i].x2 - rects[i].x1,
+			  rects[i].y2 - rects[i].y1, 0xff000000u | (uint32_t)random());
+	ret = kms_req_add(kfd, req, plane[PRIMARY], P, "FB_ID", back->fb_id);
+	if (!ret && clips) {
+		if (drmModeCreatePropertyBlob(kfd, rects, sizeof(*rects) * n, &blob))
+			die("damage clips blob", errno);
+		ret = kms_req_add(kfd, req, plane[PRIMARY], P, "FB_DAMAGE_CLIPS", blob);
+	}
+	if (ret)
+		die("FB_ID / FB_DAMAGE_CLIPS", ret);
+	front = !front;
+	layers[PRIMARY].buf = &fbs[front];
+	vblank = commit(req, 0, tv);
+	if (blob)
+		drmModeDestroyPropertyBlob(kfd, blob);
+	return vblank;
+}
+
+/* Where @got differs from the model: a count and bounding box, printed. */
+static void report_diff(const uint8_t *got, const uint8_t *want, const char *what)
+{
+	uint32_t x1 = w, y1 = h, x2 = 0, y2 = 0, n = 0;
+
+	for (uint32_t y = 0; y < h; y++)
+		for (uint32_t x = 0; x < w; x++)
+			if (memcmp(got + (y * w + x) * 4, want + (y * w + x) * 4, 4)) {
+				n++;
+				x1 = x < x1 ? x : x1;
+				y1 = y < y1 ? y : y1;
+				x2 = x > x2 ? x : x2;
+				y2 = y > y2 ? y : y2;
+			}
+	fprintf(stderr, "v4l2-damage-check: %s: %u pixels differ, in (%u,%u)-(%u,%u)\n",
+		what, n, x1, y1, x2, y2);
+}
+
+/*
+ * Take frames until one shows the model, at or after @vblank (the step's);
+ * frames up to @vblank may still show the state before. Requeues them.
+ */
+static void drain(uint64_t vblank, const char *step)
+{
+	for (;;) {
+		uint64_t v;
+		int i = dqbuf(3000, &v, NULL);
+
+		if (i < 0)
+			violation("%s: no frame within 3 s (step at vblank %llu)", step,
+				  (unsigned long long)vblank);
+		frames_checked++;
+		if (!memcmp(bufs[i], model, frame_size)) {
+			qbuf(i);
+			if (v + 0 >= vblank)
+				return;
+			continue;
+		}
+		if (v <= vblank && !memcmp(bufs[i], prev_model, frame_size)) {
+			qbuf(i);
+			continue;
+		}
+		report_diff(bufs[i], model, step);
+		violation("%s: the frame of vblank %llu (step at %llu) is neither the model nor the one before",
+			  step, (unsigned long long)v, (unsigned long long)vblank);
+	}
+}
+
+static void setup_kms(const char *modearg)
+{
+	uint32_t hz = 30;
+	drmModeResPtr res;
+	int ret;
+
+	if (modearg && sscanf(modearg, "%ux%u@%u", &w, &h, &hz) != 3)
+		die("--mode WxH@HZ", EINVAL);
+	kfd = kms_open("vkms");
+	if (kfd < 0)
+		die("vkms", kfd);
+	if (drmSetClientCap(kfd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) ||
+	    drmSetClientCap(kfd, DRM_CLIENT_CAP_ATOMIC, 1))
+		die("atomic client caps", errno);
+	ret = kms_find_connector(kfd, DRM_MODE_CONNECTOR_VIRTUAL, &conn);
+	if (ret)
+		die("virtual connector", ret);
+	res = drmModeGetResources(kfd);
+	if (!res || !res->count_crtcs)
+		die("no CRTC", ENOENT);
+	crtc = res->crtcs[0];
+	drmModeFreeResources(res);
+	ret = kms_find_plane(kfd, 0, DRM_PLANE_TYPE_PRIMARY, &plane[PRIMARY]);
+	if (ret)
+		die("primary plane", ret);
+	if (no_overlay || kms_find_plane(kfd, 0, DRM_PLANE_TYPE_OVERLAY, &plane[OVERLAY]))
+		plane[OVERLAY] = 0;
+	if (kms_find_plane(kfd, 0, DRM_PLANE_TYPE_CURSOR, &plane[CURSOR]))
+		plane[CURSOR] = 0;
+	ret = kms_mode_blob(kfd, w, h, hz, &mode_blob);
+	if (ret)
+		die("mode blob", ret);
+
+	for (int i = 0; i < 2; i++) {
+		ret = kms_dumb_create(kfd, w, h, DRM_FORMAT_XRGB8888, &fbs[i]);
+		if (ret)
+			die("primary buffer", ret);
+		for (uint32_t y = 0; y < h; y++)
+			for (uint32_t x = 0; x < w; x++)
+				((uint32_t *)((char *)fbs[i].map + y * fbs[i].pitch))[x] =
+					0xff000000u | (x * 255 / w) << 16 | (y * 255 / h) << 8 | 0x40;
+	}
+	/* premultiplied ARGB: an opaque frame around a half-transparent inside */
+	ret = kms_dumb_create(kfd, 96, 64, DRM_FORMAT_ARGB8888, &ovl);
+	ret = ret ?: kms_dumb_create(kfd, 64, 64, DRM_FORMAT_ARGB8888, &cur);
+	if (ret)
+		die("overlay or cursor buffer", ret);
+	fill_rect(&ovl, 0, 0, 96, 64, 0xff20c020);
+	fill_rect(&ovl, 8, 8, 80, 48, 0x80400040);
+	for (uint32_t y = 0; y < 64; y++)
+		for (uint32_t x = 0; x < 64; x++) {
+			uint32_t a = ((x / 8 + y / 8) & 1) ? 0xff : 0x40;
+
+			((uint32_t *)((char *)cur.map + y * cur.pitch))[x] =
+				a << 24 | a << 16 | a << 8 | a;
+		}
+	layers[PRIMARY] = (struct kms_layer){ &fbs[0], 0, 0, 1 };
+	layers[OVERLAY] = (struct kms_layer){ &ovl, (int32_t)w / 4, (int32_t)h / 4, !!plane[OVERLAY] };
+	layers[CURSOR] = (struct kms_layer){ &cur, 10, 10, !!plane[CURSOR] };
+	frame_size = (size_t)w * h * 4;
+	model = malloc(frame_size);
+	prev_model = malloc(frame_size);
+	if (!model || !prev_model)
+		die("model", ENOMEM);
+	lit_vblank = light(1);
+}
+
+static void setup_v4l2(const char *dev, int pacing, int partial)
+{
+	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	struct v4l2_requestbuffers req = { .count = nbufs, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+					   .memory = V4L2_MEMORY_MMAP };
+	enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+
+	vfd = open(dev, O_RDWR);
+	if (vfd < 0)
+		die(dev, errno);
+	fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_XBGR32;
+	fmt.fmt.pix.width = w;
+	fmt.fmt.pix.height = h;
+	if (ioctl(vfd, VIDIOC_S_FMT, &fmt))
+		die("VIDIOC_S_FMT", errno);
+	if (fmt.fmt.pix.width != w || fmt.fmt.pix.height != h ||
+	    fmt.fmt.pix.bytesperline != w * 4)
+		die("the node's format is not the mode's XR24", EINVAL);
+	if (ioctl(vfd, VIDIOC_REQBUFS, &req) || req.count != nbufs)
+		die("VIDIOC_REQBUFS", errno ? errno : ENOMEM);
+	for (unsigned int i = 0; i < nbufs; i++) {
+		struct v4l2_buffer b = { .index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+					 .memory = V4L2_MEMORY_MMAP };
+
+		if (ioctl(vfd, VIDIOC_QUERYBUF, &b))
+			die("VIDIOC_QUERYBUF", errno);
+		/* writable: the marker test writes into a dequeued buffer */
+		bufs[i] = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, vfd,
+			       b.m.offset);
+		if (bufs[i] == MAP_FAILED)
+			die("mmap", errno);
+		qbuf(i);
+	}
+	set_ctrl(V4L2_CID_KMS2V4L_FRAME_PACING, pacing);
+	set_ctrl(V4L2_CID_KMS2V4L_PARTIAL_FRAMES, partial);
+	if (ioctl(vfd, VIDIOC_STREAMON, &type))
+		die("VIDIOC_STREAMON", errno);
+}
+
+static void test_random(unsigned int steps)
+{
+	static const char *const names[] = { "flip", "flip without clips", "dirtyfb",
+					     "cursor", "overlay", "off and on", "hold" };
+	int held[MAX_BUFS], nheld = 0, hold_steps = 0;
+
+	drain(lit_vblank, "first frame");
+	for (unsigned int s = 0; s < steps; s++) {
+		uint32_t r = rnd(100), kind;
+		struct drm_mode_rect rects[3];
+		int n = 1 + rnd(3);
+		uint64_t vblank = 0;
+		drmModeAtomicReq *req;
+
+		for (int i = 0; i < n; i++)
+			random_rect(&rects[i]);
+		kind = r < 35 ? 0 : r < 42 ? 1 : r < 55 ? 2 : r < 70 ? 3 : r < 80 ? 4 : r < 85 ? 5 : 6;
+		if ((kind == 3 && !plane[CURSOR]) || (kind == 4 && !plane[OVERLAY]))
+			kind = 0;
+		if (kind == 6 && (nheld || hold_steps))
+			kind = 0;
+		steps_done[kind]++;
+		switch (kind) {
+		case 0:
+		case 1:
+			vblank = flip(n, rects, kind == 0, NULL);
+			break;
+		case 2: {
+			/* nothing is captured while the buffer is drawn into */
+			int got[MAX_BUFS], ngot = 0;
+			drmModeClip clips[3];
+
+			while (ngot + nheld < (int)nbufs) {
+				uint64_t v;
+				int i = dqbuf(3000, &v, NULL);
+
+				if (i < 0)
+					violation("no frame within 3 s before DIRTYFB");
+				got[ngot++] = i;
+			}
+			memcpy(prev_model, model, frame_size);
+			for (int i = 0; i < n; i++) {
+				fill_rect(&fbs[front], rects[i].x1, rects[i].y1,
+					  rects[i].x2 - rects[i].x1, rects[i].y2 - rects[i].y1,
+					  0xff000000u | (uint32_t)random());
+				clips[i] = (drmModeClip){ rects[i].x1, rects[i].y1, rects[i].x2,
+							  rects[i].y2 };
+			}
+			if (drmModeDirtyFB(kfd, fbs[front].fb_id, clips, n))
+				die("DIRTYFB", errno);
+			kms_compose(layers, NLAYERS, w, h, model);
+			memcpy(prev_model, model, frame_size);
+			for (int i = 0; i < ngot; i++)
+				qbuf(got[i]);
+			vblank = 0;
+			break;
+		}
+		case 3:
+		case 4: {
+			int l = kind == 3 ? CURSOR : OVERLAY;
+
+			req = drmModeAtomicAlloc();
+			if (rnd(5) == 0) {
+				layers[l].on = !layers[l].on;
+			} else {
+				layers[l].on = 1;
+				layers[l].x = (int32_t)rnd(w + 40) - 40;
+				layers[l].y = (int32_t)rnd(h + 40) - 40;
+			}
+			add_layer(req, l);
+			vblank = commit(req, 0, NULL);
+			break;
+		}
+		case 5:
+			light(0);
+			vblank = light(1);
+			break;
+		case 6:
+			/* keep up to all but one buffer for a few steps */
+			hold_steps = 1 + rnd(4);
+			for (int k = 1 + rnd(nbufs - 1); k > 0; k--) {
+				uint64_t v;
+				int i = dqbuf(3000, &v, NULL);
+
+				if (i < 0)
+					violation("no frame within 3 s to hold");
+				held[nheld++] = i;
+			}
+			continue;
+		}
+		drain(vblank, names[kind]);
+		if (hold_steps && !--hold_steps) {
+			for (int i = 0; i < nheld; i++)
+				qbuf(held[i]);
+			nheld = 0;
+		}
+	}
+	printf("v4l2-damage-check: random: %u steps (", steps);
+	for (unsigned int k = 0; k < 7; k++)
+		printf("%s%s %u", k ? ", " : "", names[k], steps_done[k]);
+	printf("), %u frames with %u buffers, each equal to the model\n", frames_checked, nbufs);
+}
+
+static void test_marker(void)
+{
+	static const uint8_t mark[4] = { 0x11, 0x22, 0x33, 0x44 };
+	struct drm_mode_rect sq = { w - 80, h - 80, w - 16, h - 16 };
+
+	for (int partial = 1; partial >= 0; partial--) {
+		uint64_t v, vblank;
+		int i, marked;
+
+		set_ctrl(V4L2_CID_KMS2V4L_PARTIAL_FRAMES, partial);
+		drain(lit_vblank, "marker: first frame");
+		marked = dqbuf(3000, &v, NULL);
+		if (marked < 0)
+			violation("marker: no frame");
+		memcpy(bufs[marked], mark, 4);	/* pixel (0,0), never damaged */
+		qbuf(marked);
+		vblank = flip(1, &sq, 1, NULL);
+		for (;;) {
+			i = dqbuf(3000, &v, NULL);
+			if (i < 0)
+				violation("marker: no frame after the flip");
+			if (i == marked && v >= vblank)
+				break;
+			qbuf(i);
+		}
+		if (memcmp((uint8_t *)bufs[i] + 4, model + 4, frame_size - 4)) {
+			report_diff(bufs[i], model, "marker");
+			violation("marker: the marked buffer (partial frames %d) does not show the flip",
+				  partial);
+		}
+		if (partial && memcmp(bufs[i], mark, 4))
+			violation("marker: partial frames rewrote an undamaged pixel");
+		if (!partial && memcmp(bufs[i], model, 4))
+			violation("marker: without partial frames the marker stayed");
+		memcpy(bufs[i], model, 4);
+		qbuf(i);
+		lit_vblank = vblank;
+	}
+	printf("v4l2-damage-check: marker: with partial frames an undamaged pixel is left as it "
+	       "is and the flipped square is updated; without, the whole buffer is written\n");
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void test_static(void)
+{
+	struct drm_mode_rect sq = { 100, 100, 164, 164 };
+	struct timeval tv, ev_tv;
+	unsigned int n = 0;
+	uint64_t v, vblank;
+	long dt;
+	int i;
+
+	for (double end = now() + 10; now() < end;) {
+		i = dqbuf(500, &v, NULL);
+		if (i >= 0) {
+			if (memcmp(bufs[i], model, frame_size))
+				violation("static: the frame is not the model");
+			n++;
+			qbuf(i);
+		}
+	}
+	if (n != 1)
+		violation("static: %u frames in 10 s of a static screen, expected 1", n);
+	vblank = flip(1, &sq, 1, &ev_tv);
+	i = dqbuf(3000, &v, &tv);
+	if (i < 0)
+		violation("static: no frame after the flip");
+	if (memcmp(bufs[i], model, frame_size))
+		violation("static: the frame after the flip is not the model");
+	if (v != vblank)
+		violation("static: the frame's vblank is %llu, the flip's %llu",
+			  (unsigned long long)v, (unsigned long long)vblank);
+	dt = (tv.tv_sec - ev_tv.tv_sec) * 1000000L + (tv.tv_usec - ev_tv.tv_usec);
+	if (dt < -1000 || dt > 1000)
+		violation("static: frame time and flip event time differ by %ld us", dt);
+	qbuf(i);
+	i = dqbuf(1000, &v, NULL);
+	if (i >= 0)
+		violation("static: a frame (vblank %llu) came after the flip's with nothing changed",
+			  (unsigned long long)v);
+	printf("v4l2-damage-check: static: 1 frame in 10 s of a static screen; the flip's frame "
+	       "at its vblank %llu, %ld us from its event, then none\n",
+	       (unsigned long long)vblank, dt);
+}
+
+static double now(void);
+
+/* Flip at every vblank for @seconds, dequeuing what comes; the frames. */
+static void bench(const char *what, double seconds)
+{
+	int square = !strcmp(what, "bench-square"), full = !strcmp(what, "bench-full");
+	uint32_t sw = w / 10, sh = h / 10, frames = 0;
+	struct drm_mode_rect pos[2] = { { 0, 0, sw, sh }, { 0, 0, sw, sh } };
+	int pending = 0;
+
+	/* a solid background, the square at (0, 0) in both buffers */
+	for (int i = 0; i < 2; i++) {
+		fill_rect(&fbs[i], 0, 0, w, h, 0xff204060);
+		fill_rect(&fbs[i], 0, 0, sw, sh, 0xffffffff);
+	}
+	for (double end = now() + seconds; now() < end;) {
+		struct pollfd p[2] = { { .fd = kfd, .events = POLLIN },
+				       { .fd = vfd, .events = POLLIN } };
+
+		if (!pending && (full || square)) {
+			struct kms_dumb *back = &fbs[!front];
+			drmModeAtomicReq *req = drmModeAtomicAlloc();
+			struct drm_mode_rect clip[2];
+			uint32_t blob = 0;
+			int ret;
+
+			if (square) {
+				/* the back buffer shows its square at pos[!front] */
+				struct drm_mode_rect *o = &pos[!front], n = pos[front];
+
+				fill_rect(back, o->x1, o->y1, sw, sh, 0xff204060);
+				n.x1 = (n.x1 + 7) % (w - sw);
+				n.y1 = (n.y1 + 3) % (h - sh);
+				n.x2 = n.x1 + sw;
+				n.y2 = n.y1 + sh;
+				fill_rect(back, n.x1, n.y1, sw, sh, 0xffffffff);
+				clip[0] = pos[front];
+				clip[1] = n;
+				*o = n;
+				if (drmModeCreatePropertyBlob(kfd, clip, sizeof(clip), &blob))
+					die("damage clips blob", errno);
+			}
+			ret = kms_req_add(kfd, req, plane[PRIMARY], P, "FB_ID", back->fb_id);
+			if (!ret && blob)
+				ret = kms_req_add(kfd, req, plane[PRIMARY], P, "FB_DAMAGE_CLIPS", blob);
+			if (ret || drmModeAtomicCommit(kfd, req, DRM_MODE_PAGE_FLIP_EVENT |
+						       DRM_MODE_ATOMIC_NONBLOCK, NULL))
+				die("flip", ret ? ret : errno);
+			drmModeAtomicFree(req);
+			if (blob)
+				drmModeDestroyPropertyBlob(kfd, blob);
+			front = !front;
+			pending = 1;
+		}
+		if (poll(p, 2, 100) <= 0)
+			continue;
+		if (p[0].revents & POLLIN) {
+			wait_event(NULL);
+			pending = 0;
+		}
+		if (p[1].revents & POLLIN) {
+			uint64_t v;
+			int i = dqbuf(0, &v, NULL);
+
+			if (i >= 0) {
+				frames++;
+				qbuf(i);
+			}
+		}
+	}
+	printf("%u\n", frames);
+}
+
+static void bench_memcpy(double seconds)
+{
+	size_t size = (size_t)w * h * 4;
+	char *a = malloc(size), *b = malloc(size);
+	unsigned long n = 0;
+
+	if (!a || !b)
+		die("memcpy buffers", ENOMEM);
+	memset(a, 1, size);
+	memset(b, 2, size);
+	for (double end = now() + seconds; now() < end; n++) {
+		memcpy(b, a, size);
+		a[n % size] = (char)n;	/* each copy reads fresh data */
+	}
+	printf("%lu\n", n);
+}
+
+int main(int argc, char **argv)
+{
+	const char *modearg = NULL, *pacing = "vblank", *test, *dev;
+	unsigned int steps = 200, seed = 1;
+	int opt;
+
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "buffers", required_argument, NULL, 'b' },
+		{ "steps", required_argument, NULL, 's' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "pacing", required_argument, NULL, 'p' },
+		{ 0 }
+	};
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': modearg = optarg; break;
+		case 'b': nbufs = atoi(optarg); break;
+		case 's': steps = atoi(optarg); break;
+		case 'S': seed = atoi(optarg); break;
+		case 'p': pacing = optarg; break;
+		default:
+			fprintf(stderr, "usage: see the comment at the top of v4l2-damage-check.c\n");
+			return 2;
+		}
+	}
+	if (optind + 2 > argc || nbufs < 2 || nbufs > MAX_BUFS)
+		die("usage: v4l2-damage-check [options] random|marker|static /dev/videoN", EINVAL);
+	test = argv[optind];
+	dev = argv[optind + 1];
+	if (!strcmp(test, "bench-memcpy")) {
+		if (modearg && sscanf(modearg, "%ux%u", &w, &h) != 2)
+			die("--mode WxH@HZ", EINVAL);
+		bench_memcpy(atof(dev));
+		return 0;
+	}
+	if (!strncmp(test, "bench-", 6)) {
+		double seconds = atof(dev);
+
+		if (optind + 3 != argc)
+			die("usage: v4l2-damage-check [options] bench-WHAT SECONDS /dev/videoN", EINVAL);
+		dev = argv[optind + 2];
+		no_overlay = 1;
+		setup_kms(modearg);
+		setup_v4l2(dev, V4L2_KMS2V4L_PACING_ON_CHANGE, 1);
+		bench(test, seconds);
+		return 0;
+	}
+	srandom(seed);
+	setup_kms(modearg);
+	setup_v4l2(dev, !strcmp(pacing, "change") ? V4L2_KMS2V4L_PACING_ON_CHANGE :
+						 V4L2_KMS2V4L_PACING_VBLANK,
+		   strcmp(test, "static") != 0);
+	if (!strcmp(test, "random"))
+		test_random(steps);
+	else if (!strcmp(test, "marker"))
+		test_marker();
+	else if (!strcmp(test, "static"))
+		test_static();
+	else
+		die(test, EINVAL);
+	return 0;
+}

@@ -286,6 +286,10 @@ static std::string error_text(GstMessage *m)
 	std::string s = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(m))) + ": " + gerror_text(err) +
 			(dbg ? std::string(" (") + dbg + ")" : "");
 	g_free(dbg);
+	// One log line: the debug text has line breaks.
+	for (char &c : s)
+		if (c == '\n')
+			c = ' ';
 	return s;
 }
 
@@ -301,6 +305,14 @@ bool GstSink::handle_bus(std::string &error)
 		} else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS) {
 			eos_ = true;
 			ok = false;
+		} else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_QOS) {
+			// A sink that syncs to the clock dropped a buffer that
+			// came too late for its running time (max-lateness).
+			GstFormat format;
+			guint64 processed, dropped;
+			gst_message_parse_qos_stats(m, &format, &processed, &dropped);
+			if (format == GST_FORMAT_BUFFERS)
+				stats_.late++;
 		}
 		gst_message_unref(m);
 	}

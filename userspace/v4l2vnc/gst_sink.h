@@ -36,6 +36,7 @@ struct GstStats {
 	uint64_t dropped_lag = 0;    // dropped: frames waited in appsrc
 	uint64_t dropped_held = 0;   // dropped: buffers held (HoldPolicy::kDrop)
 	uint64_t dropped_failed = 0; // dropped: no dma-buf fd, or appsrc refused
+	uint64_t late = 0;           // dropped by sinks as too late (their QoS messages)
 };
 
 // What push_frame() did with a frame.

@@ -528,7 +528,8 @@ void App::print_stats(const char *why)
 				    gst_->stats().dropped_failed) +
 		     " (pipeline lagging " + std::to_string(gst_->stats().dropped_lag) +
 		     ", buffers held " + std::to_string(gst_->stats().dropped_held) + ", refused " +
-		     std::to_string(gst_->stats().dropped_failed) + ")";
+		     std::to_string(gst_->stats().dropped_failed) + "), late in the pipeline " +
+		     std::to_string(gst_->stats().late);
 	log(s);
 }
 

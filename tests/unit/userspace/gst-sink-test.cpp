@@ -154,6 +154,31 @@ TEST(GstSink, PtsIsTheCaptureTime)
 	EXPECT_LT(std::abs(double(s->running_time_of(mono_ns())) - double(rt)) / 1e6, 5.0);
 }
 
+// A sink that syncs to the pipeline clock drops buffers that come later
+// than max-lateness and says so in QoS messages: the sink counts them.
+// Frames 200 ms old when pushed are late; frames pushed as captured are not.
+TEST(GstSink, LateFramesAreCountedFromTheSinksQos)
+{
+	for (uint64_t age_ms : {200, 0}) {
+		auto s = make_sink("fakesink sync=true qos=true max-lateness=20000000");
+		ASSERT_TRUE(s);
+		std::vector<uint8_t> frame(kSize, 3);
+		std::this_thread::sleep_for(100ms);
+		for (unsigned i = 0; i < 6; i++) {
+			s->push_frame(i % 4, nullptr, frame.data(), kSize,
+				      mono_ns() - age_ms * 1000000ull);
+			std::this_thread::sleep_for(17ms);
+		}
+		std::this_thread::sleep_for(100ms);
+		std::string err;
+		EXPECT_TRUE(s->handle_bus(err)) << err;
+		if (age_ms)
+			EXPECT_GE(s->stats().late, 5u) << "frames " << age_ms << " ms old";
+		else
+			EXPECT_EQ(s->stats().late, 0u) << "frames pushed as captured";
+	}
+}
+
 // An element that fails while streaming (a sink that cannot write)
 // posts an ERROR; handle_bus() reports it with the element's name and
 // finish() returns at once instead of waiting for an EOS that cannot come
@@ -201,6 +226,9 @@ TEST(GstSink, EncoderThatRefusesTheFormatEndsAtOnce)
 	if (!s && err.find("x264enc") != std::string::npos)
 		GTEST_SKIP() << "no x264enc (gstreamer1.0-plugins-ugly): " << err;
 	ASSERT_TRUE(s) << err;
+	// A live pipeline has its clock as soon as create() returns: the
+	// first frame gets a real PTS.
+	EXPECT_NE(s->running_time_of(mono_ns()), GST_CLOCK_TIME_NONE);
 	s->set_format(*format_info(KMS2V4L_FOURCC('X', 'R', '2', '4')), kW, kH, kStride, kSize, 60,
 		      1);
 	std::vector<uint8_t> frame(kSize, 1);
@@ -213,6 +241,7 @@ TEST(GstSink, EncoderThatRefusesTheFormatEndsAtOnce)
 	}
 	ASSERT_TRUE(ended) << "no ERROR on the bus within 5 s";
 	EXPECT_NE(err.find("not-negotiated"), std::string::npos) << err;
+	EXPECT_EQ(err.find('\n'), std::string::npos) << "one line: " << err;
 	auto t0 = std::chrono::steady_clock::now();
 	std::string ferr;
 	s->finish(10000, ferr);

@@ -5,8 +5,11 @@
 #   x264enc ! mp4mux ! filesink'; SIGINT sends EOS, the file is finished and
 #   gst-discoverer-1.0 reports 640x480 H.264;
 # - a sink syncing to the pipeline clock (fakesink sync=true, max-lateness
-#   50 ms) drops almost no frame as late: timestamps are the running time
-#   of capture, not late by v4l2vnc's start-up;
+#   50 ms) drops almost no frame as late: vivid's V4L2 timestamps become
+#   running times the sink finds on time (a wrong clock or unit would make
+#   every frame early or late; start-up lateness itself is guarded by
+#   unit.gst-sink-test, as v4l2vnc's start-up here is shorter than one
+#   frame of latency plus 50 ms);
 # - an encoder that refuses the format (XR24 into x264enc, no videoconvert)
 #   ends v4l2vnc at once (well under the old 10 s EOS wait), exit status 1,
 #   with the element's error;
@@ -69,11 +72,10 @@ grep -q 'Height: 480' /tmp/disc.txt || fail "height is not 480"
 grep -qi 'H.264' /tmp/disc.txt || fail "not H.264"
 info "x264: $pushed frames, $dmabuf as dma-buf, $out is 640x480 H.264"
 
-# --- 2: first frames on time against the pipeline clock.  fakesink
-# syncs each buffer to its PTS (running time) plus the latency (one frame)
-# and drops those later than 50 ms, posting QoS messages, which v4l2vnc
-# counts ("late in the pipeline").  PTS counted from the first frame
-# instead made every frame late by the start-up time.
+# --- 2: frames on time against the pipeline clock.  fakesink syncs each
+# buffer to its PTS (running time) plus the latency (one frame) and drops
+# those later than 50 ms, posting QoS messages, which v4l2vnc counts
+# ("late in the pipeline").
 "$V" --device "$dev" --format XR24 --size 640x480 --no-vnc --frames 40 \
 	--gst "fakesink sync=true qos=true max-lateness=50000000" 2>/tmp/late.log ||
 	{ cat /tmp/late.log; fail "v4l2vnc with fakesink sync=true failed"; }

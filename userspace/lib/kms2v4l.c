@@ -48,7 +48,8 @@ struct kms2v4l_device {
 	char path[KMS2V4L_NAME_MAX];
 	struct kms2v4l_node_info info;
 	char err[256];
-	int events; /* SOURCE_CHANGE subscribed */
+	int events;         /* SOURCE_CHANGE subscribed */
+	int change_pending; /* a source change kms2v4l_dequeue() still owes */
 	int streaming;
 	enum kms2v4l_memory memory;
 	struct kms2v4l_slots slots;
@@ -244,7 +245,10 @@ int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count)
 		memset(&info, 0, sizeof(info));
 		snprintf(info.path, sizeof(info.path), "/dev/%.50s",
 			 de->d_name);
-		fd = open(info.path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		/* Read-only: QUERYCAP, G_EXT_CTRLS and QUERY_DV_TIMINGS need
+		 * no more, and a node of another driver (a webcam, an
+		 * encoder) is not opened for writing by a mere listing. */
+		fd = open(info.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		if (query_node(fd, &info) < 0) {
@@ -475,6 +479,14 @@ int kms2v4l_get_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt)
  */
 static int take_event(struct kms2v4l_device *dev);
 
+static int same_timings(const struct v4l2_dv_timings *a,
+			const struct v4l2_dv_timings *b)
+{
+	return a->bt.width == b->bt.width && a->bt.height == b->bt.height &&
+	       a->bt.interlaced == b->bt.interlaced &&
+	       a->bt.pixelclock == b->bt.pixelclock;
+}
+
 static int adopt_dv_timings(struct kms2v4l_device *dev)
 {
 	struct v4l2_dv_timings detected, current;
@@ -485,18 +497,27 @@ static int adopt_dv_timings(struct kms2v4l_device *dev)
 		return 0;
 	memset(&current, 0, sizeof(current));
 	if (xioctl(dev->fd, VIDIOC_G_DV_TIMINGS, &current) == 0 &&
-	    current.bt.width == detected.bt.width &&
-	    current.bt.height == detected.bt.height &&
-	    current.bt.interlaced == detected.bt.interlaced &&
-	    current.bt.pixelclock == detected.bt.pixelclock)
+	    same_timings(&current, &detected))
 		return 0;
 	r = xioctl(dev->fd, VIDIOC_S_DV_TIMINGS, &detected);
 	if (r < 0)
 		return fail(dev, r, "VIDIOC_S_DV_TIMINGS", "%ux%u",
 			    detected.bt.width, detected.bt.height);
-	/* Drivers may report our own S_DV_TIMINGS as a source change: it
-	 * is handled by now. */
-	take_event(dev);
+	/*
+	 * Drivers may report our own S_DV_TIMINGS as a source change: drop
+	 * the events queued by now, then look again.  A mode change that
+	 * came since QUERY_DV_TIMINGS (its event dropped with ours) shows
+	 * as timings other than the ones just set: it is owed to the
+	 * caller, whose next kms2v4l_dequeue() reports it.  A change after
+	 * this second look keeps its event in the queue.
+	 */
+	r = take_event(dev);
+	if (r < 0)
+		return r;
+	memset(&current, 0, sizeof(current));
+	if (xioctl(dev->fd, VIDIOC_QUERY_DV_TIMINGS, &current) < 0 ||
+	    !same_timings(&current, &detected))
+		dev->change_pending = 1;
 	return 0;
 }
 
@@ -815,6 +836,10 @@ int kms2v4l_dequeue(struct kms2v4l_device *dev, struct kms2v4l_frame *frame)
 	int r;
 
 	r = take_event(dev);
+	if (!r && dev->change_pending)
+		r = KMS2V4L_SOURCE_CHANGED;
+	if (r == KMS2V4L_SOURCE_CHANGED)
+		dev->change_pending = 0;
 	if (r)
 		return r;
 	if (!dev->streaming)

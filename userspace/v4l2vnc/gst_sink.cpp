@@ -7,6 +7,7 @@
 #include <gst/video/video.h>
 
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,11 +50,16 @@ GstSink::~GstSink()
 		gst_object_unref(bus_);
 		gst_object_unref(pipeline_);
 	}
+	if (pool_) {
+		gst_buffer_pool_set_active(pool_, FALSE);
+		gst_object_unref(pool_);
+	}
 	if (dmabuf_alloc_)
 		gst_object_unref(dmabuf_alloc_);
 }
 
-std::unique_ptr<GstSink> GstSink::create(const std::string &desc, std::string &error)
+std::unique_ptr<GstSink> GstSink::create(const std::string &desc, HoldPolicy hold,
+					 std::string &error)
 {
 	GError *err = nullptr;
 	if (!gst_init_check(nullptr, nullptr, &err)) {
@@ -61,6 +67,7 @@ std::unique_ptr<GstSink> GstSink::create(const std::string &desc, std::string &e
 		return nullptr;
 	}
 	auto s = std::unique_ptr<GstSink>(new GstSink);
+	s->hold_ = hold;
 	int p[2];
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
 		error = std::string("pipe2: ") + g_strerror(errno);
@@ -93,25 +100,52 @@ std::unique_ptr<GstSink> GstSink::create(const std::string &desc, std::string &e
 }
 
 void GstSink::set_format(const FormatInfo &fmt, unsigned width, unsigned height, unsigned stride,
-			 uint32_t fps_num, uint32_t fps_den)
+			 size_t frame_size, uint32_t fps_num, uint32_t fps_den)
 {
 	fmt_ = &fmt;
 	width_ = width;
 	height_ = height;
 	stride_ = stride;
+	frame_size_ = frame_size;
+	frame_ns_ = fps_num ? gst_util_uint64_scale(GST_SECOND, fps_den, fps_num) : 0;
 	GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, fmt.gst_format,
 					    "width", G_TYPE_INT, int(width), "height", G_TYPE_INT,
 					    int(height), "framerate", GST_TYPE_FRACTION,
 					    int(fps_num), int(fps_num ? fps_den : 1), nullptr);
 	gst_app_src_set_caps(GST_APP_SRC(appsrc_), caps);
+	// Like v4l2src: a frame is complete one frame time after the
+	// timestamp it carries, so that much latency is the source's.
+	g_object_set(appsrc_, "min-latency", frame_ns_ ? gint64(frame_ns_) : gint64(0), nullptr);
+
+	// Copies come from a pool of frame_size buffers (no malloc and page
+	// faults per frame); unbounded, as many as the pipeline holds.
+	if (pool_) {
+		gst_buffer_pool_set_active(pool_, FALSE); // buffers out are freed on return
+		gst_object_unref(pool_);
+	}
+	pool_ = gst_buffer_pool_new();
+	GstStructure *config = gst_buffer_pool_get_config(pool_);
+	gst_buffer_pool_config_set_params(config, caps, guint(frame_size), 0, 0);
+	if (!gst_buffer_pool_set_config(pool_, config) ||
+	    !gst_buffer_pool_set_active(pool_, TRUE)) {
+		gst_object_unref(pool_);
+		pool_ = nullptr; // copies fall back to gst_buffer_new_allocate()
+	}
 	gst_caps_unref(caps);
 }
 
-bool GstSink::lagging(unsigned max_queued) const
+void GstSink::reset_buffers(unsigned count)
 {
-	guint64 level = 0;
-	g_object_get(appsrc_, "current-level-buffers", &level, nullptr);
-	return level > max_queued;
+	holds_.assign(count, 0);
+	generation_ = (generation_ + 1) & 0xffffff;
+}
+
+unsigned GstSink::held() const
+{
+	unsigned n = 0;
+	for (unsigned h : holds_)
+		n += h != 0;
+	return n;
 }
 
 static void add_meta(GstBuffer *buf, const char *format, unsigned w, unsigned h, unsigned stride)
@@ -123,47 +157,118 @@ static void add_meta(GstBuffer *buf, const char *format, unsigned w, unsigned h,
 				       strides);
 }
 
-bool GstSink::push_dmabuf(int fd, size_t size, uint32_t token, uint64_t ts_ns)
+uint64_t GstSink::running_time_of(uint64_t ts_ns) const
 {
-	GstMemory *mem = gst_dmabuf_allocator_alloc(dmabuf_alloc_, fd, size);
-	if (!mem) {
-		close(fd);
+	GstClock *clock = gst_element_get_clock(pipeline_);
+	if (!clock)
+		return GST_CLOCK_TIME_NONE;
+	// Sample both clocks back to back: the frame is as old on the
+	// pipeline clock as it is on CLOCK_MONOTONIC.
+	GstClockTime now = gst_clock_get_time(clock);
+	timespec mono{};
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	gst_object_unref(clock);
+	uint64_t mono_ns = uint64_t(mono.tv_sec) * GST_SECOND + uint64_t(mono.tv_nsec);
+	uint64_t age = mono_ns > ts_ns ? mono_ns - ts_ns : 0;
+	GstClockTime captured = now > age ? now - age : 0;
+	GstClockTime base = gst_element_get_base_time(pipeline_);
+	return captured > base ? captured - base : 0;
+}
+
+bool GstSink::push(void *buffer, uint64_t ts_ns)
+{
+	auto *buf = static_cast<GstBuffer *>(buffer);
+	add_meta(buf, fmt_->gst_format, width_, height_, stride_);
+	uint64_t pts = running_time_of(ts_ns);
+	// Two samplings of two clocks may disagree by a little: keep the
+	// PTS increasing.
+	if (pts != GST_CLOCK_TIME_NONE && last_pts_ != UINT64_MAX && pts <= last_pts_)
+		pts = last_pts_ + 1;
+	if (pts != GST_CLOCK_TIME_NONE)
+		last_pts_ = pts;
+	GST_BUFFER_PTS(buf) = pts;
+	GST_BUFFER_DURATION(buf) = frame_ns_ ? frame_ns_ : GST_CLOCK_TIME_NONE;
+	// push_buffer takes the buffer; on refusal it is freed (and a
+	// dma-buf memory's release token written).
+	if (gst_app_src_push_buffer(GST_APP_SRC(appsrc_), buf) != GST_FLOW_OK) {
+		stats_.dropped_failed++;
 		return false;
 	}
+	stats_.pushed++;
+	return true;
+}
+
+GstPush GstSink::push_copy(const void *data, size_t size, uint64_t ts_ns, bool held)
+{
+	GstBuffer *buf = nullptr;
+	if (pool_ && size <= frame_size_ &&
+	    gst_buffer_pool_acquire_buffer(pool_, &buf, nullptr) == GST_FLOW_OK)
+		gst_buffer_set_size(buf, gssize(size));
+	else
+		buf = gst_buffer_new_allocate(nullptr, size, nullptr);
+	if (!buf) {
+		stats_.dropped_failed++;
+		return GstPush::kDroppedFailed;
+	}
+	gst_buffer_fill(buf, 0, data, size);
+	if (!push(buf, ts_ns))
+		return GstPush::kDroppedFailed;
+	if (!held)
+		return GstPush::kCopied;
+	stats_.copied_held++;
+	return GstPush::kCopiedHeld;
+}
+
+GstPush GstSink::push_frame(unsigned index, const std::function<int()> &dmabuf, const void *data,
+			    size_t size, uint64_t ts_ns)
+{
+	guint64 level = 0;
+	g_object_get(appsrc_, "current-level-buffers", &level, nullptr);
+	if (level > 1) { // the pipeline lags: losing frames is all that helps
+		stats_.dropped_lag++;
+		return GstPush::kDroppedLag;
+	}
+	if (!dmabuf)
+		return push_copy(data, size, ts_ns, false);
+	// Keep two buffers for the driver, or it drops frames itself.
+	if (index >= holds_.size() || held() + 2 >= holds_.size()) {
+		if (hold_ == HoldPolicy::kCopy)
+			return push_copy(data, size, ts_ns, true);
+		stats_.dropped_held++;
+		return GstPush::kDroppedHeld;
+	}
+	int fd = dmabuf();
+	GstMemory *mem = fd >= 0 ? gst_dmabuf_allocator_alloc(dmabuf_alloc_, fd, frame_size_)
+				 : nullptr;
+	if (!mem) {
+		if (fd >= 0)
+			close(fd);
+		return push_copy(data, size, ts_ns, false);
+	}
+	holds_[index]++;
 	gst_mini_object_weak_ref(GST_MINI_OBJECT_CAST(mem), on_memory_freed,
-				 new ReleaseCtx{release_wr_.get(), token});
+				 new ReleaseCtx{release_wr_.get(), (generation_ << 8) | index});
 	GstBuffer *buf = gst_buffer_new();
 	gst_buffer_append_memory(buf, mem);
-	add_meta(buf, fmt_->gst_format, width_, height_, stride_);
-	if (first_ts_ == UINT64_MAX)
-		first_ts_ = ts_ns;
-	GST_BUFFER_PTS(buf) = ts_ns - first_ts_;
-	// push_buffer takes the buffer; on refusal it is freed (and the
-	// memory's release token written).
-	if (gst_app_src_push_buffer(GST_APP_SRC(appsrc_), buf) != GST_FLOW_OK)
-		return false;
-	stats_.pushed++;
-	stats_.pushed_dmabuf++;
-	return true;
+	if (push(buf, ts_ns))
+		stats_.pushed_dmabuf++;
+	// Refused or not, the buffer comes back through release_fd().
+	return GstPush::kHeld;
 }
 
-bool GstSink::push_copy(const void *data, size_t size, uint64_t ts_ns)
+bool GstSink::read_release(unsigned &index)
 {
-	GstBuffer *buf = gst_buffer_new_allocate(nullptr, size, nullptr);
-	gst_buffer_fill(buf, 0, data, size);
-	add_meta(buf, fmt_->gst_format, width_, height_, stride_);
-	if (first_ts_ == UINT64_MAX)
-		first_ts_ = ts_ns;
-	GST_BUFFER_PTS(buf) = ts_ns - first_ts_;
-	if (gst_app_src_push_buffer(GST_APP_SRC(appsrc_), buf) != GST_FLOW_OK)
-		return false;
-	stats_.pushed++;
-	return true;
-}
-
-bool GstSink::read_release(uint32_t &token)
-{
-	return read(release_rd_.get(), &token, sizeof(token)) == sizeof(token);
+	uint32_t token;
+	while (read(release_rd_.get(), &token, sizeof(token)) == sizeof(token)) {
+		unsigned i = token & 0xff;
+		if ((token >> 8) != generation_ || i >= holds_.size() || !holds_[i])
+			continue; // a buffer of an earlier set: gone with it
+		if (--holds_[i] == 0) {
+			index = i;
+			return true;
+		}
+	}
+	return false;
 }
 
 int GstSink::bus_fd() const
@@ -173,21 +278,41 @@ int GstSink::bus_fd() const
 	return pfd.fd;
 }
 
+static std::string error_text(GstMessage *m)
+{
+	GError *err = nullptr;
+	gchar *dbg = nullptr;
+	gst_message_parse_error(m, &err, &dbg);
+	std::string s = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(m))) + ": " + gerror_text(err) +
+			(dbg ? std::string(" (") + dbg + ")" : "");
+	g_free(dbg);
+	// One log line: the debug text has line breaks.
+	for (char &c : s)
+		if (c == '\n')
+			c = ' ';
+	return s;
+}
+
 bool GstSink::handle_bus(std::string &error)
 {
 	bool ok = true;
 	while (GstMessage *m = gst_bus_pop(bus_)) {
 		if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
-			GError *err = nullptr;
-			gchar *dbg = nullptr;
-			gst_message_parse_error(m, &err, &dbg);
-			error = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(m))) + ": " +
-				gerror_text(err) + (dbg ? std::string(" (") + dbg + ")" : "");
-			g_free(dbg);
+			if (!failed_) // the first error is the cause, the rest follow
+				error = error_text(m);
+			failed_ = true;
 			ok = false;
 		} else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS) {
 			eos_ = true;
 			ok = false;
+		} else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_QOS) {
+			// A sink that syncs to the clock dropped a buffer that
+			// came too late for its running time (max-lateness).
+			GstFormat format;
+			guint64 processed, dropped;
+			gst_message_parse_qos_stats(m, &format, &processed, &dropped);
+			if (format == GST_FORMAT_BUFFERS)
+				stats_.late++;
 		}
 		gst_message_unref(m);
 	}
@@ -197,7 +322,7 @@ bool GstSink::handle_bus(std::string &error)
 bool GstSink::finish(int timeout_ms, std::string &error)
 {
 	bool ok = true;
-	if (!eos_) {
+	if (!eos_ && !failed_) {
 		gst_app_src_end_of_stream(GST_APP_SRC(appsrc_));
 		GstMessage *m = gst_bus_timed_pop_filtered(
 			bus_, GstClockTime(timeout_ms) * GST_MSECOND,
@@ -207,10 +332,7 @@ bool GstSink::finish(int timeout_ms, std::string &error)
 			ok = false;
 		} else {
 			if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
-				GError *err = nullptr;
-				gst_message_parse_error(m, &err, nullptr);
-				error = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(m))) + ": " +
-					gerror_text(err);
+				error = error_text(m);
 				ok = false;
 			}
 			gst_message_unref(m);

@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 namespace v4l2vnc {
 namespace {
@@ -59,7 +60,7 @@ private:
 	void on_source_change();
 	void on_signal();
 	void on_gst_release();
-	void release_hold(unsigned index);
+	void on_gst_push(GstPush what);
 	void print_stats(const char *why);
 	void inject(const std::vector<InputEvent> &ev)
 	{
@@ -83,8 +84,7 @@ private:
 	ViewerInputs viewer_inputs_;
 	TileDamage tiles_;
 	UniqueFd epoll_, sigfd_;
-	std::vector<unsigned> holds_; // GStreamer references per V4L2 buffer
-	uint32_t generation_ = 0;
+	bool gst_hold_noted_ = false; // the hold policy's first use was logged
 	bool running_ = true;
 	int exit_code_ = 0;
 	Stats stats_;
@@ -111,8 +111,8 @@ bool App::configure_capture()
 		return false;
 	}
 	const auto &f = cap_->format();
-	holds_.assign(cap_->buffer_count(), 0);
-	generation_ = (generation_ + 1) & 0xffffff;
+	if (gst_)
+		gst_->reset_buffers(cap_->buffer_count());
 	tiles_.reset(f.width, f.height, cap_->info().bytes_per_pixel);
 	if (opt_.verbose || stats_.resizes == 0)
 		log(cap_->path() + ": " + fourcc_name(f.fourcc) + " " + std::to_string(f.width) +
@@ -293,7 +293,8 @@ int App::setup()
 		return 1;
 	}
 	if (!opt_.gst.empty()) {
-		gst_ = GstSink::create(opt_.gst, err);
+		gst_ = GstSink::create(
+			opt_.gst, opt_.gst_hold_drop ? HoldPolicy::kDrop : HoldPolicy::kCopy, err);
 		if (!gst_) {
 			log("--gst: " + err);
 			return 1;
@@ -305,7 +306,7 @@ int App::setup()
 	if (gst_) {
 		uint32_t num, den;
 		cap_->frame_rate(num, den);
-		gst_->set_format(cap_->info(), f.width, f.height, f.stride, num, den);
+		gst_->set_format(cap_->info(), f.width, f.height, f.stride, f.sizeimage, num, den);
 	}
 	if (opt_.vnc && !setup_vnc(f.width, f.height))
 		return 1;
@@ -368,11 +369,16 @@ int App::setup()
 	return 0;
 }
 
-void App::release_hold(unsigned index)
+void App::on_gst_push(GstPush what)
 {
-	if (index < holds_.size() && holds_[index] > 0 && --holds_[index] == 0)
-		if (cap_->queue(index) < 0)
-			log(cap_->error());
+	if (gst_hold_noted_ || (what != GstPush::kCopiedHeld && what != GstPush::kDroppedHeld))
+		return;
+	gst_hold_noted_ = true;
+	log("--gst: the pipeline holds " + std::to_string(gst_->held()) + " of " +
+	    std::to_string(cap_->buffer_count()) + " V4L2 buffers; " +
+	    (what == GstPush::kCopiedHeld
+		     ? "frames are copied while it does (--gst-hold copy)"
+		     : "frames are dropped while it does (--gst-hold drop; more --buffers help)"));
 }
 
 void App::on_frame(const kms2v4l_frame &f)
@@ -408,26 +414,12 @@ void App::on_frame(const kms2v4l_frame &f)
 		vnc_->mark_modified(rects);
 	}
 	if (gst_) {
-		unsigned held = 0;
-		for (unsigned h : holds_)
-			held += h != 0;
-		// Keep two buffers for the driver; a lagging pipeline loses frames.
-		if (gst_->lagging(1) || (cap_->exported() && held + 2 >= holds_.size())) {
-			gst_->count_drop();
-		} else if (cap_->exported()) {
-			int fd = cap_->dmabuf(f.index);
-			if (fd >= 0) {
-				holds_[f.index]++;
-				gst_->push_dmabuf(fd, fmt.sizeimage, (generation_ << 8) | f.index,
-						  f.timestamp_ns);
-			} else {
-				gst_->count_drop();
-			}
-		} else {
-			gst_->push_copy(data, f.bytesused, f.timestamp_ns);
-		}
+		std::function<int()> dmabuf;
+		if (cap_->exported())
+			dmabuf = [this, &f] { return cap_->dmabuf(f.index); };
+		on_gst_push(gst_->push_frame(f.index, dmabuf, data, f.bytesused, f.timestamp_ns));
 	}
-	if (holds_[f.index] == 0 && cap_->queue(f.index) < 0)
+	if (!(gst_ && gst_->holds(f.index)) && cap_->queue(f.index) < 0)
 		log(cap_->error());
 	if (opt_.frames && stats_.frames >= uint64_t(opt_.frames))
 		running_ = false;
@@ -453,7 +445,7 @@ void App::on_source_change()
 	if (gst_) {
 		uint32_t num, den;
 		cap_->frame_rate(num, den);
-		gst_->set_format(cap_->info(), f.width, f.height, f.stride, num, den);
+		gst_->set_format(cap_->info(), f.width, f.height, f.stride, f.sizeimage, num, den);
 	}
 	if (cap_->start() < 0) {
 		log(cap_->error());
@@ -489,10 +481,10 @@ void App::on_v4l2()
 
 void App::on_gst_release()
 {
-	uint32_t token;
-	while (gst_->read_release(token))
-		if ((token >> 8) == generation_)
-			release_hold(token & 0xff);
+	unsigned index;
+	while (gst_->read_release(index))
+		if (cap_->queue(index) < 0)
+			log(cap_->error());
 }
 
 void App::on_signal()
@@ -530,8 +522,14 @@ void App::print_stats(const char *why)
 		s += "; input: unmapped keysyms " + std::to_string(stats_.keys_unmapped);
 	if (gst_)
 		s += "; gst: pushed " + std::to_string(gst_->stats().pushed) + " (dma-buf " +
-		     std::to_string(gst_->stats().pushed_dmabuf) + "), dropped " +
-		     std::to_string(gst_->stats().dropped);
+		     std::to_string(gst_->stats().pushed_dmabuf) + ", copied while buffers held " +
+		     std::to_string(gst_->stats().copied_held) + "), dropped " +
+		     std::to_string(gst_->stats().dropped_lag + gst_->stats().dropped_held +
+				    gst_->stats().dropped_failed) +
+		     " (pipeline lagging " + std::to_string(gst_->stats().dropped_lag) +
+		     ", buffers held " + std::to_string(gst_->stats().dropped_held) + ", refused " +
+		     std::to_string(gst_->stats().dropped_failed) + "), late in the pipeline " +
+		     std::to_string(gst_->stats().late);
 	log(s);
 }
 

@@ -180,8 +180,18 @@ GStreamer:
   --gst 'PIPELINE'     also feed frames to 'appsrc ! PIPELINE', e.g.
                        --gst 'videoconvert ! x264enc ! mp4mux ! filesink location=out.mp4'
                        dma-buf memory when the device exports, else copies;
-                       frames are dropped (and counted) when it lags
+                       frames are dropped (and counted) when more than one
+                       waits in appsrc.  Buffers carry the pipeline's
+                       running time at capture (V4L2 timestamp against the
+                       pipeline clock, as v4l2src's); an error of any
+                       element stops v4l2vnc at once with its message
   --gst-copy           always copy frames into GStreamer memory
+  --gst-hold copy|drop when the pipeline holds all V4L2 buffers but two
+                       (an encoder's look-ahead, a queue): copy the frame
+                       into pooled GStreamer memory and requeue the buffer
+                       (copy, the default), or drop the frame (drop).
+                       Either way it is counted; --buffers N (up to 32)
+                       lets dma-buf go further before that
 Other:
   --frames N           exit after N captured frames (for tests)
   --verbose            log every resize, client and pipeline event
@@ -295,6 +305,11 @@ ParseResult parse_options(std::span<const char *const> args)
 		 [&](const std::string &v) {
 			 o.gst = v;
 			 return !v.empty();
+		 }},
+		{"--gst-hold",
+		 [&](const std::string &v) {
+			 o.gst_hold_drop = v == "drop";
+			 return v == "drop" || v == "copy";
 		 }},
 		{"--frames",
 		 [&](const std::string &v) { return parse_int(v, 1, 1 << 30, o.frames); }},

@@ -31,7 +31,8 @@ struct Options {
 	std::string xkb_variant;
 	std::string gst; // pipeline after "appsrc !", empty: none
 	bool gst_copy = false;
-	int frames = 0; // exit after this many frames (0: run until a signal)
+	bool gst_hold_drop = false; // --gst-hold drop (default copy)
+	int frames = 0;             // exit after this many frames (0: run until a signal)
 	bool verbose = false;
 	bool list = false; // --list: print the capture nodes and exit
 };

@@ -178,6 +178,22 @@ TEST(Options, Errors)
 	EXPECT_FALSE(parse({"--bogus"}).options);
 }
 
+// --gst-hold: copy (the default) or drop; nothing else.
+TEST(Options, GstHold)
+{
+	auto r = parse({"--no-vnc", "--gst", "fakesink"});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_FALSE(r.options->gst_hold_drop);
+	r = parse({"--no-vnc", "--gst", "fakesink", "--gst-hold", "drop"});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_TRUE(r.options->gst_hold_drop);
+	r = parse({"--no-vnc", "--gst", "fakesink", "--gst-hold=copy"});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_FALSE(r.options->gst_hold_drop);
+	EXPECT_NE(parse({"--no-vnc", "--gst", "fakesink", "--gst-hold", "keep"}).error, "");
+	EXPECT_NE(usage("v4l2vnc").find("--gst-hold copy|drop"), std::string::npos);
+}
+
 TEST(Options, Loopback)
 {
 	EXPECT_TRUE(is_loopback("127.0.0.1"));

@@ -237,7 +237,10 @@ int kms2v4l_get_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt);
  * With width and height both 0 on an input that has DV timings (an HDMI
  * receiver, a kms2v4l CRTC node), the detected timings are adopted first
  * (VIDIOC_QUERY_DV_TIMINGS, then VIDIOC_S_DV_TIMINGS if they differ), so
- * the format follows the new mode after KMS2V4L_SOURCE_CHANGED.
+ * the format follows the new mode after KMS2V4L_SOURCE_CHANGED.  If the
+ * mode changes again while it is adopted, that change is not lost: the
+ * next kms2v4l_dequeue() reports KMS2V4L_SOURCE_CHANGED, even though the
+ * fd may not poll ready for it (kms2v4l_wait_frame() dequeues first).
  *
  * Return: 0 or -errno (-EBUSY while buffers are allocated).
  */
@@ -333,7 +336,9 @@ struct kms2v4l_frame {
  * Pending events are taken first.  Return: 0 with @frame filled,
  * KMS2V4L_SOURCE_CHANGED when the driver reported a resolution change
  * (the caller stops, frees, sets the format again, re-requests and
- * starts), -EAGAIN when nothing is ready, or another -errno (-EPIPE:
+ * starts; also for a change owed since kms2v4l_set_format(), so call
+ * this once before waiting on the fd), -EAGAIN when nothing is ready, or
+ * another -errno (-EPIPE:
  * the driver flagged the frame as an error; it is requeued for you).
  */
 int kms2v4l_dequeue(struct kms2v4l_device *dev, struct kms2v4l_frame *frame);

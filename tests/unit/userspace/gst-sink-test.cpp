@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// GstSink against real GStreamer pipelines (no V4L2: frames are made here,
+// stamped with CLOCK_MONOTONIC like a V4L2 buffer): first frames carry the
+// running time they were captured at (not 0 from the first frame while
+// the pipeline has run since its start), an element's error ends the sink
+// at once with its message, and a pipeline that holds the V4L2 buffers
+// gets copies (or drops, as asked), never silently nothing.
+#include "format.h"
+#include "gst_sink.h"
+
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+#include <kms2v4l/kms2v4l.h>
+
+#include <poll.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using namespace v4l2vnc;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr unsigned kW = 64, kH = 48, kStride = kW * 4, kSize = kStride * kH;
+
+uint64_t mono_ns()
+{
+	timespec t{};
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_nsec);
+}
+
+std::unique_ptr<GstSink> make_sink(const std::string &desc, HoldPolicy hold = HoldPolicy::kCopy)
+{
+	std::string err;
+	auto s = GstSink::create(desc, hold, err);
+	EXPECT_TRUE(s) << err;
+	if (s)
+		s->set_format(*format_info(KMS2V4L_FOURCC('X', 'R', '2', '4')), kW, kH, kStride,
+			      kSize, 60, 1);
+	return s;
+}
+
+// What a pad probe on the sink's input saw: each buffer's PTS and the
+// pipeline's running time when it arrived.
+struct Arrivals {
+	std::mutex lock;
+	std::vector<std::pair<GstClockTime, GstClockTime>> seen; // PTS, running time
+	GstElement *pipeline = nullptr;
+};
+
+GstPadProbeReturn on_buffer(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+	auto *a = static_cast<Arrivals *>(data);
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	GstClock *clock = gst_element_get_clock(a->pipeline);
+	GstClockTime now = GST_CLOCK_TIME_NONE;
+	if (clock) {
+		now = gst_clock_get_time(clock) - gst_element_get_base_time(a->pipeline);
+		gst_object_unref(clock);
+	}
+	std::lock_guard<std::mutex> g(a->lock);
+	a->seen.emplace_back(GST_BUFFER_PTS(buf), now);
+	return GST_PAD_PROBE_OK;
+}
+
+void probe_sink(GstSink &s, Arrivals &a)
+{
+	a.pipeline = s.pipeline();
+	GstElement *out = gst_bin_get_by_name(GST_BIN(s.pipeline()), "out");
+	ASSERT_NE(out, nullptr);
+	GstPad *pad = gst_element_get_static_pad(out, "sink");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, &a, nullptr);
+	gst_object_unref(pad);
+	gst_object_unref(out);
+}
+
+size_t wait_arrivals(Arrivals &a, size_t n)
+{
+	for (int i = 0; i < 200; i++) {
+		{
+			std::lock_guard<std::mutex> g(a.lock);
+			if (a.seen.size() >= n)
+				return a.seen.size();
+		}
+		std::this_thread::sleep_for(10ms);
+	}
+	std::lock_guard<std::mutex> g(a.lock);
+	return a.seen.size();
+}
+
+double ms(GstClockTime t)
+{
+	return double(t) / 1e6;
+}
+
+} // namespace
+
+// The pipeline is PLAYING from create(): frames that come 300 ms later
+// (a device's start-up) must not be 300 ms late on the pipeline clock.
+TEST(GstSink, FirstFramesAreOnTimeAfterASlowStart)
+{
+	auto s = make_sink("fakesink name=out sync=false");
+	ASSERT_TRUE(s);
+	Arrivals a;
+	probe_sink(*s, a);
+	std::this_thread::sleep_for(300ms);
+	std::vector<uint8_t> frame(kSize, 0x80);
+	for (unsigned i = 0; i < 5; i++) {
+		EXPECT_EQ(s->push_frame(i % 4, nullptr, frame.data(), kSize, mono_ns()),
+			  GstPush::kCopied);
+		std::this_thread::sleep_for(20ms);
+	}
+	ASSERT_EQ(wait_arrivals(a, 5), 5u);
+	for (auto [pts, now] : a.seen) {
+		ASSERT_NE(pts, GST_CLOCK_TIME_NONE);
+		ASSERT_NE(now, GST_CLOCK_TIME_NONE);
+		EXPECT_GE(ms(pts), 250.0) << "PTS counts from the first frame, not the pipeline";
+		EXPECT_LE(ms(pts), ms(now)) << "PTS in the future";
+		EXPECT_LT(ms(now - pts), 50.0) << "frame late on arrival";
+	}
+	for (size_t i = 1; i < a.seen.size(); i++)
+		EXPECT_GT(a.seen[i].first, a.seen[i - 1].first);
+	EXPECT_EQ(s->stats().pushed, 5u);
+}
+
+// A frame whose V4L2 timestamp is 40 ms old when it is pushed is stamped
+// 40 ms before the running time of its push: the capture time, as
+// v4l2src does, not the time it reached GStreamer.
+TEST(GstSink, PtsIsTheCaptureTime)
+{
+	auto s = make_sink("fakesink name=out sync=false");
+	ASSERT_TRUE(s);
+	Arrivals a;
+	probe_sink(*s, a);
+	std::vector<uint8_t> frame(kSize, 0x40);
+	std::this_thread::sleep_for(100ms);
+	s->push_frame(0, nullptr, frame.data(), kSize, mono_ns() - 40000000ull);
+	ASSERT_EQ(wait_arrivals(a, 1), 1u);
+	auto [pts, now] = a.seen[0];
+	EXPECT_GE(ms(now - pts), 39.0);
+	EXPECT_LT(ms(now - pts), 80.0);
+	// And running_time_of() agrees with the pipeline clock now.
+	GstClock *clock = gst_element_get_clock(s->pipeline());
+	ASSERT_NE(clock, nullptr);
+	GstClockTime rt = gst_clock_get_time(clock) - gst_element_get_base_time(s->pipeline());
+	gst_object_unref(clock);
+	EXPECT_LT(std::abs(double(s->running_time_of(mono_ns())) - double(rt)) / 1e6, 5.0);
+}
+
+// A sink that syncs to the pipeline clock drops buffers that come later
+// than max-lateness and says so in QoS messages: the sink counts them.
+// Frames 200 ms old when pushed are late; frames pushed as captured are not.
+TEST(GstSink, LateFramesAreCountedFromTheSinksQos)
+{
+	for (uint64_t age_ms : {200, 0}) {
+		auto s = make_sink("fakesink sync=true qos=true max-lateness=20000000");
+		ASSERT_TRUE(s);
+		std::vector<uint8_t> frame(kSize, 3);
+		std::this_thread::sleep_for(100ms);
+		for (unsigned i = 0; i < 6; i++) {
+			s->push_frame(i % 4, nullptr, frame.data(), kSize,
+				      mono_ns() - age_ms * 1000000ull);
+			std::this_thread::sleep_for(17ms);
+		}
+		std::this_thread::sleep_for(100ms);
+		std::string err;
+		EXPECT_TRUE(s->handle_bus(err)) << err;
+		if (age_ms)
+			EXPECT_GE(s->stats().late, 5u) << "frames " << age_ms << " ms old";
+		else
+			EXPECT_EQ(s->stats().late, 0u) << "frames pushed as captured";
+	}
+}
+
+// An element that fails while streaming (a sink that cannot write)
+// posts an ERROR; handle_bus() reports it with the element's name and
+// finish() returns at once instead of waiting for an EOS that cannot come
+// (behind the queue the failed thread passes no EOS on: a wait would last
+// its whole timeout).
+TEST(GstSink, ErrorEndsAtOnceWithTheMessage)
+{
+	auto s = make_sink("queue ! filesink name=out location=/dev/full buffer-mode=unbuffered");
+	ASSERT_TRUE(s);
+	std::vector<uint8_t> frame(kSize, 1);
+	s->push_frame(0, nullptr, frame.data(), kSize, mono_ns());
+	std::string err;
+	bool ended = false;
+	for (int i = 0; i < 50 && !ended; i++) {
+		pollfd p{s->bus_fd(), POLLIN, 0};
+		poll(&p, 1, 100);
+		ended = !s->handle_bus(err);
+	}
+	ASSERT_TRUE(ended) << "no ERROR on the bus within 5 s";
+	EXPECT_NE(err.find("out: "), std::string::npos) << err;
+	EXPECT_NE(err.find("space"), std::string::npos) << err; // ENOSPC's text
+	// The errors that follow the first (appsrc's "Internal data stream
+	// error") are taken too, as the event loop would: nothing is left on
+	// the bus that could end a wait for EOS.
+	for (int i = 0; i < 30; i++) {
+		std::this_thread::sleep_for(10ms);
+		std::string more;
+		s->handle_bus(more);
+	}
+	auto t0 = std::chrono::steady_clock::now();
+	std::string ferr;
+	s->finish(10000, ferr);
+	EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+// The usual mistake: raw BGRx straight into an encoder that takes only
+// YUV.  appsrc fails with not-negotiated; the EOS it sends then stops at
+// the encoder and never reaches the sink, so waiting for it would take
+// the whole timeout (10 s in v4l2vnc).
+TEST(GstSink, EncoderThatRefusesTheFormatEndsAtOnce)
+{
+	std::string err;
+	auto s = GstSink::create("x264enc ! mp4mux ! filesink location=/dev/null",
+				 HoldPolicy::kCopy, err);
+	if (!s && err.find("x264enc") != std::string::npos)
+		GTEST_SKIP() << "no x264enc (gstreamer1.0-plugins-ugly): " << err;
+	ASSERT_TRUE(s) << err;
+	// A live pipeline has its clock as soon as create() returns: the
+	// first frame gets a real PTS.
+	EXPECT_NE(s->running_time_of(mono_ns()), GST_CLOCK_TIME_NONE);
+	s->set_format(*format_info(KMS2V4L_FOURCC('X', 'R', '2', '4')), kW, kH, kStride, kSize, 60,
+		      1);
+	std::vector<uint8_t> frame(kSize, 1);
+	s->push_frame(0, nullptr, frame.data(), kSize, mono_ns());
+	bool ended = false;
+	for (int i = 0; i < 50 && !ended; i++) {
+		pollfd p{s->bus_fd(), POLLIN, 0};
+		poll(&p, 1, 100);
+		ended = !s->handle_bus(err);
+	}
+	ASSERT_TRUE(ended) << "no ERROR on the bus within 5 s";
+	EXPECT_NE(err.find("not-negotiated"), std::string::npos) << err;
+	EXPECT_EQ(err.find('\n'), std::string::npos) << "one line: " << err;
+	auto t0 = std::chrono::steady_clock::now();
+	std::string ferr;
+	s->finish(10000, ferr);
+	EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+namespace {
+
+// memfds stand in for the V4L2 buffers' dma-bufs: GStreamer's dma-buf
+// allocator takes any fd, and nothing here maps them.
+struct FakeBuffers {
+	std::vector<int> fds;
+	explicit FakeBuffers(unsigned n)
+	{
+		for (unsigned i = 0; i < n; i++) {
+			int fd = memfd_create("v4l2-buffer", MFD_CLOEXEC);
+			EXPECT_GE(fd, 0);
+			EXPECT_EQ(ftruncate(fd, kSize), 0);
+			fds.push_back(fd);
+		}
+	}
+	~FakeBuffers()
+	{
+		for (int fd : fds)
+			close(fd);
+	}
+	std::function<int()> dmabuf(unsigned i)
+	{
+		return [this, i] { return dup(fds[i]); };
+	}
+};
+
+// Pushes @n frames into @s as a capture loop would: a buffer goes back to
+// the driver unless the sink holds it; the next frame comes from a buffer
+// the driver has.  Returns what each push did.
+std::vector<GstPush> run_frames(GstSink &s, FakeBuffers &b, unsigned n)
+{
+	std::vector<GstPush> what;
+	std::vector<uint8_t> frame(kSize, 7);
+	unsigned next = 0;
+	for (unsigned k = 0; k < n; k++) {
+		unsigned index;
+		while (s.read_release(index)) {
+		}
+		for (unsigned t = 0; t < b.fds.size() && s.holds(next); t++)
+			next = (next + 1) % unsigned(b.fds.size());
+		EXPECT_FALSE(s.holds(next));
+		what.push_back(s.push_frame(next, b.dmabuf(next), frame.data(), kSize, mono_ns()));
+		next = (next + 1) % unsigned(b.fds.size());
+		std::this_thread::sleep_for(15ms); // appsrc empties: no lag drops
+	}
+	return what;
+}
+
+} // namespace
+
+// A queue that lets nothing through before it has 6 buffers stands for an
+// encoder with look-ahead.  With 4 V4L2 buffers, two may go as dma-buf;
+// then frames are copied (kCopy) and none is lost to the holds.  Buffers
+// the queue let go, and at the end all, come back through read_release().
+TEST(GstSink, HoldingPipelineGetsCopies)
+{
+	auto s = make_sink(
+		"queue min-threshold-buffers=6 max-size-buffers=0 max-size-bytes=0 "
+		"max-size-time=0 ! fakesink name=out sync=false enable-last-sample=false");
+	ASSERT_TRUE(s);
+	FakeBuffers b(4);
+	s->reset_buffers(4);
+	auto what = run_frames(*s, b, 12);
+	EXPECT_EQ(what[0], GstPush::kHeld);
+	EXPECT_EQ(what[1], GstPush::kHeld);
+	EXPECT_EQ(what[2], GstPush::kCopiedHeld);
+	EXPECT_EQ(s->stats().pushed, 12u);
+	EXPECT_EQ(s->stats().dropped_held + s->stats().dropped_lag, 0u);
+	EXPECT_GE(s->stats().copied_held, 4u);
+	EXPECT_GE(s->stats().pushed_dmabuf, 2u);
+	// The queue keeps 5 frames back; at the end all of them go out.
+	EXPECT_GT(s->held(), 0u);
+	std::string err;
+	EXPECT_TRUE(s->finish(2000, err)) << err;
+	unsigned index;
+	for (int i = 0; i < 100 && s->held(); i++) {
+		pollfd p{s->release_fd(), POLLIN, 0};
+		poll(&p, 1, 20);
+		while (s->read_release(index)) {
+		}
+	}
+	EXPECT_EQ(s->held(), 0u);
+}
+
+// The same pipeline with --gst-hold drop: frames are dropped and counted.
+TEST(GstSink, HoldingPipelineWithDropPolicyDropsAndCounts)
+{
+	auto s = make_sink(
+		"queue min-threshold-buffers=6 max-size-buffers=0 max-size-bytes=0 "
+		"max-size-time=0 ! fakesink name=out sync=false enable-last-sample=false",
+		HoldPolicy::kDrop);
+	ASSERT_TRUE(s);
+	FakeBuffers b(4);
+	s->reset_buffers(4);
+	auto what = run_frames(*s, b, 6);
+	EXPECT_EQ(what[0], GstPush::kHeld);
+	EXPECT_EQ(what[1], GstPush::kHeld);
+	for (size_t i = 2; i < what.size(); i++)
+		EXPECT_EQ(what[i], GstPush::kDroppedHeld) << "frame " << i;
+	EXPECT_EQ(s->stats().dropped_held, 4u);
+	EXPECT_EQ(s->stats().copied_held, 0u);
+}
+
+// Releases of a buffer set that was replaced (a resize) do not touch the
+// new set's books: the old buffer 0's release must not end the hold on
+// the new buffer 0.
+TEST(GstSink, ReleasesOfAnOldBufferSetAreIgnored)
+{
+	auto s = make_sink(
+		"queue min-threshold-buffers=2 max-size-buffers=0 max-size-bytes=0 "
+		"max-size-time=0 ! fakesink name=out sync=false enable-last-sample=false");
+	ASSERT_TRUE(s);
+	FakeBuffers b(4);
+	s->reset_buffers(4);
+	std::vector<uint8_t> frame(kSize, 7);
+	EXPECT_EQ(s->push_frame(0, b.dmabuf(0), frame.data(), kSize, mono_ns()), GstPush::kHeld);
+	std::this_thread::sleep_for(15ms);
+	s->push_frame(1, nullptr, frame.data(), kSize, mono_ns()); // the queue lets both go
+	pollfd p{s->release_fd(), POLLIN, 0};
+	ASSERT_EQ(poll(&p, 1, 2000), 1) << "old buffer 0 not released";
+	s->reset_buffers(4); // its release waits in the pipe, unread
+	EXPECT_FALSE(s->holds(0));
+	EXPECT_EQ(s->push_frame(0, b.dmabuf(0), frame.data(), kSize, mono_ns()), GstPush::kHeld);
+	unsigned index = 99;
+	EXPECT_FALSE(s->read_release(index)) << "released index " << index;
+	EXPECT_TRUE(s->holds(0));
+}

@@ -10,7 +10,9 @@
  * and, if vkms has them, an overlay plane) and the capture client of its
  * node (MMAP buffers, XR24). TEST is one of
  *
- *   random   With V4L2_CID_KMS2V4L_PARTIAL_FRAMES on, S random steps:
+ *   random   With V4L2_CID_KMS2V4L_PARTIAL_FRAMES on, S random steps
+ *            (in XR24, or --format NV12|YU12|YUYV: the model converted
+ *            with vkms's integer BT.601 limited-range arithmetic):
  *            page flips whose new content differs inside FB_DAMAGE_CLIPS
  *            (sometimes without clips), DIRTYFB after drawing into the
  *            shown framebuffer, cursor and overlay moves, on and off, the
@@ -76,7 +78,10 @@ static struct kms_dumb fbs[2], ovl, cur;
 static struct kms_layer layers[NLAYERS];
 static int front;			/* fbs[front] is shown */
 static uint8_t *model, *prev_model;	/* what the CRTC shows, and showed */
-static size_t frame_size;
+static size_t frame_size;		/* of the XRGB8888 model */
+static uint32_t fourcc = V4L2_PIX_FMT_XBGR32;
+static uint8_t *want, *prev_want;	/* the model in the capture format */
+static size_t cap_size;
 static void *bufs[MAX_BUFS];
 static unsigned int nbufs = 3;
 static uint64_t seq_base;
@@ -196,6 +201,58 @@ static void add_layer(drmModeAtomicReq *req, int i)
 		die("plane properties", ret);
 }
 
+static uint8_t luma(int r, int g, int b)
+{
+	return ((66 * r + 129 * g + 25 * b + 128) >> 8) + 16;
+}
+
+/* The model in the capture format, as vkms writes it (vkms_formats.c). */
+static void convert(const uint8_t *rgb, uint8_t *out)
+{
+	uint8_t *cb = out + (size_t)w * h, *cr = cb + (size_t)w * h / 4;
+
+	if (fourcc == V4L2_PIX_FMT_XBGR32) {
+		memcpy(out, rgb, frame_size);
+		return;
+	}
+	for (uint32_t y = 0; y < h; y++) {
+		for (uint32_t x = 0; x < w; x += 2) {
+			const uint8_t *p = rgb + ((size_t)y * w + x) * 4;
+			int r = p[2] + p[6], g = p[1] + p[5], b = p[0] + p[4];
+			uint8_t y0 = luma(p[2], p[1], p[0]), y1 = luma(p[6], p[5], p[4]);
+			uint8_t u = ((-38 * r - 74 * g + 112 * b + 256) >> 9) + 128;
+			uint8_t v = ((112 * r - 94 * g - 18 * b + 256) >> 9) + 128;
+
+			if (fourcc == V4L2_PIX_FMT_YUYV) {
+				uint8_t *q = out + ((size_t)y * w + x) * 2;
+
+				q[0] = y0, q[1] = u, q[2] = y1, q[3] = v;
+				continue;
+			}
+			out[(size_t)y * w + x] = y0;
+			out[(size_t)y * w + x + 1] = y1;
+			if (y % 2)
+				continue;
+			if (fourcc == V4L2_PIX_FMT_NV12) {
+				cb[(size_t)y / 2 * w + x] = u;
+				cb[(size_t)y / 2 * w + x + 1] = v;
+			} else {
+				cb[(size_t)y / 2 * (w / 2) + x / 2] = u;
+				cr[(size_t)y / 2 * (w / 2) + x / 2] = v;
+			}
+		}
+	}
+}
+
+/* The CRTC shows a new state: recompose the model, keep the old one. */
+static void update_model(void)
+{
+	memcpy(prev_model, model, frame_size);
+	memcpy(prev_want, want, cap_size);
+	kms_compose(layers, NLAYERS, w, h, model);
+	convert(model, want);
+}
+
 /* Commit @req with an event; the vblank it took effect at. */
 static uint64_t commit(drmModeAtomicReq *req, uint32_t flags, struct timeval *tv)
 {
@@ -205,8 +262,7 @@ static uint64_t commit(drmModeAtomicReq *req, uint32_t flags, struct timeval *tv
 		die("atomic commit", errno);
 	drmModeAtomicFree(req);
 	vblank = wait_event(tv);
-	memcpy(prev_model, model, frame_size);
-	kms_compose(layers, NLAYERS, w, h, model);
+	update_model();
 	return vblank;
 }
 
@@ -319,17 +375,18 @@ static void drain(uint64_t vblank, const char *step)
 			violation("%s: no frame within 3 s (step at vblank %llu)", step,
 				  (unsigned long long)vblank);
 		frames_checked++;
-		if (!memcmp(bufs[i], model, frame_size)) {
+		if (!memcmp(bufs[i], want, cap_size)) {
 			qbuf(i);
-			if (v + 0 >= vblank)
+			if (v >= vblank)
 				return;
 			continue;
 		}
-		if (v <= vblank && !memcmp(bufs[i], prev_model, frame_size)) {
+		if (v <= vblank && !memcmp(bufs[i], prev_want, cap_size)) {
 			qbuf(i);
 			continue;
 		}
-		report_diff(bufs[i], model, step);
+		if (fourcc == V4L2_PIX_FMT_XBGR32)
+			report_diff(bufs[i], model, step);
 		violation("%s: the frame of vblank %llu (step at %llu) is neither the model nor the one before",
 			  step, (unsigned long long)v, (unsigned long long)vblank);
 	}
@@ -395,9 +452,14 @@ static void setup_kms(const char *modearg)
 	layers[OVERLAY] = (struct kms_layer){ &ovl, (int32_t)w / 4, (int32_t)h / 4, !!plane[OVERLAY] };
 	layers[CURSOR] = (struct kms_layer){ &cur, 10, 10, !!plane[CURSOR] };
 	frame_size = (size_t)w * h * 4;
-	model = malloc(frame_size);
-	prev_model = malloc(frame_size);
-	if (!model || !prev_model)
+	cap_size = fourcc == V4L2_PIX_FMT_XBGR32 ? frame_size :
+		   fourcc == V4L2_PIX_FMT_YUYV	  ? (size_t)w * h * 2 :
+						    (size_t)w * h * 3 / 2;
+	model = calloc(1, frame_size);
+	prev_model = calloc(1, frame_size);
+	want = calloc(1, cap_size);
+	prev_want = calloc(1, cap_size);
+	if (!model || !prev_model || !want || !prev_want)
 		die("model", ENOMEM);
 	lit_vblank = light(1);
 }
@@ -412,14 +474,16 @@ static void setup_v4l2(const char *dev, int pacing, int partial)
 	vfd = open(dev, O_RDWR);
 	if (vfd < 0)
 		die(dev, errno);
-	fmt.fmt.pix.pixelformat = V4L2_PIX_FMT_XBGR32;
+	fmt.fmt.pix.pixelformat = fourcc;
 	fmt.fmt.pix.width = w;
 	fmt.fmt.pix.height = h;
 	if (ioctl(vfd, VIDIOC_S_FMT, &fmt))
 		die("VIDIOC_S_FMT", errno);
-	if (fmt.fmt.pix.width != w || fmt.fmt.pix.height != h ||
-	    fmt.fmt.pix.bytesperline != w * 4)
-		die("the node's format is not the mode's XR24", EINVAL);
+	if (fmt.fmt.pix.width != w || fmt.fmt.pix.height != h || fmt.fmt.pix.pixelformat != fourcc ||
+	    fmt.fmt.pix.bytesperline != (fourcc == V4L2_PIX_FMT_XBGR32 ? w * 4 :
+					 fourcc == V4L2_PIX_FMT_YUYV	? w * 2 : w) ||
+	    fmt.fmt.pix.sizeimage != cap_size)
+		die("the node's format is not the mode's in the format asked for", EINVAL);
 	if (ioctl(vfd, VIDIOC_REQBUFS, &req) || req.count != nbufs)
 		die("VIDIOC_REQBUFS", errno ? errno : ENOMEM);
 	for (unsigned int i = 0; i < nbufs; i++) {
@@ -481,7 +545,6 @@ static void test_random(unsigned int steps)
 					violation("no frame within 3 s before DIRTYFB");
 				got[ngot++] = i;
 			}
-			memcpy(prev_model, model, frame_size);
 			for (int i = 0; i < n; i++) {
 				fill_rect(&fbs[front], rects[i].x1, rects[i].y1,
 					  rects[i].x2 - rects[i].x1, rects[i].y2 - rects[i].y1,
@@ -491,8 +554,9 @@ static void test_random(unsigned int steps)
 			}
 			if (drmModeDirtyFB(kfd, fbs[front].fb_id, clips, n))
 				die("DIRTYFB", errno);
-			kms_compose(layers, NLAYERS, w, h, model);
-			memcpy(prev_model, model, frame_size);
+			/* nothing was captured meanwhile: no frame shows the old */
+			update_model();
+			memcpy(prev_want, want, cap_size);
 			for (int i = 0; i < ngot; i++)
 				qbuf(got[i]);
 			vblank = 0;
@@ -541,7 +605,8 @@ static void test_random(unsigned int steps)
 	printf("v4l2-damage-check: random: %u steps (", steps);
 	for (unsigned int k = 0; k < 7; k++)
 		printf("%s%s %u", k ? ", " : "", names[k], steps_done[k]);
-	printf("), %u frames with %u buffers, each equal to the model\n", frames_checked, nbufs);
+	printf("), %u %.4s frames with %u buffers, each equal to the model\n", frames_checked,
+	       (const char *)&fourcc, nbufs);
 }
 
 static void test_marker(void)
@@ -738,6 +803,7 @@ int main(int argc, char **argv)
 		{ "steps", required_argument, NULL, 's' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "pacing", required_argument, NULL, 'p' },
+		{ "format", required_argument, NULL, 'f' },
 		{ 0 }
 	};
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -747,6 +813,13 @@ int main(int argc, char **argv)
 		case 's': steps = atoi(optarg); break;
 		case 'S': seed = atoi(optarg); break;
 		case 'p': pacing = optarg; break;
+		case 'f':
+			fourcc = !strcmp(optarg, "NV12") ? V4L2_PIX_FMT_NV12 :
+				 !strcmp(optarg, "YU12") ? V4L2_PIX_FMT_YUV420 :
+				 !strcmp(optarg, "YUYV") ? V4L2_PIX_FMT_YUYV : 0;
+			if (!fourcc)
+				die("--format NV12|YU12|YUYV", EINVAL);
+			break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of v4l2-damage-check.c\n");
 			return 2;
@@ -756,6 +829,8 @@ int main(int argc, char **argv)
 		die("usage: v4l2-damage-check [options] random|marker|static /dev/videoN", EINVAL);
 	test = argv[optind];
 	dev = argv[optind + 1];
+	if (fourcc != V4L2_PIX_FMT_XBGR32 && strcmp(test, "random"))
+		die("--format is for the random test", EINVAL);
 	if (!strcmp(test, "bench-memcpy")) {
 		if (modearg && sscanf(modearg, "%ux%u", &w, &h) != 2)
 			die("--mode WxH@HZ", EINVAL);

@@ -2,9 +2,12 @@
 #include "capture.h"
 
 #include <fcntl.h>
+#include <linux/videodev2.h>
+#include <sys/ioctl.h>
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace v4l2vnc {
 
@@ -109,6 +112,19 @@ void Capture::release()
 
 int Capture::start()
 {
+	// kms2v4l's controls; a node without them (-EINVAL) streams as it does
+	for (auto [id, value] :
+	     {std::pair{KMS2V4L_CID_FRAME_PACING,
+			on_change_ ? KMS2V4L_PACING_ON_CHANGE : KMS2V4L_PACING_VBLANK},
+	      std::pair{KMS2V4L_CID_PARTIAL_FRAMES, partial_ ? 1 : 0}}) {
+		v4l2_control c{};
+		c.id = id;
+		c.value = value;
+		if (ioctl(kms2v4l_fd(dev_), VIDIOC_S_CTRL, &c) < 0 && errno != EINVAL) {
+			own_error_ = path_ + ": VIDIOC_S_CTRL: " + std::strerror(errno);
+			return -errno;
+		}
+	}
 	return kms2v4l_start(dev_);
 }
 

@@ -26,6 +26,15 @@ public:
 		      bool want_export);
 	// Frees the buffers (after stop); configure() may follow.
 	void release();
+	// From the next start() on, on a kms2v4l node: frames only on change
+	// (else at every vblank), and written only where they changed
+	// (@partial: nothing but v4l2vnc reads the buffers).  Other nodes
+	// have neither control and stream as they do.
+	void set_policy(bool on_change, bool partial)
+	{
+		on_change_ = on_change;
+		partial_ = partial;
+	}
 	int start();
 	int stop();
 
@@ -53,6 +62,7 @@ private:
 	const FormatInfo *info_ = nullptr;
 	std::vector<UniqueFd> dmabufs_;
 	bool exported_ = false;
+	bool on_change_ = false, partial_ = false;
 };
 
 std::string fourcc_name(uint32_t fourcc);

@@ -110,6 +110,9 @@ bool App::configure_capture()
 		log(cap_->error());
 		return false;
 	}
+	// On change by default, but at every vblank for an encoder; partial
+	// frames unless GStreamer elements get the buffers themselves.
+	cap_->set_policy(opt_.pacing_on_change.value_or(!gst_), !cap_->exported());
 	const auto &f = cap_->format();
 	if (gst_)
 		gst_->reset_buffers(cap_->buffer_count());

@@ -192,6 +192,15 @@ GStreamer:
                        (copy, the default), or drop the frame (drop).
                        Either way it is counted; --buffers N (up to 32)
                        lets dma-buf go further before that
+Capture:
+  --pacing change|vblank
+                       on a kms2v4l node: a frame only when what the CRTC
+                       shows changed (change, the default without --gst: a
+                       static screen costs nothing), or at every vblank
+                       (vblank, the default with --gst: constant rate).
+                       Frames are also written only where they changed,
+                       unless GStreamer elements get the V4L2 buffers
+                       themselves (dma-buf)
 Other:
   --frames N           exit after N captured frames (for tests)
   --verbose            log every resize, client and pipeline event
@@ -310,6 +319,11 @@ ParseResult parse_options(std::span<const char *const> args)
 		 [&](const std::string &v) {
 			 o.gst_hold_drop = v == "drop";
 			 return v == "drop" || v == "copy";
+		 }},
+		{"--pacing",
+		 [&](const std::string &v) {
+			 o.pacing_on_change = v == "change";
+			 return v == "change" || v == "vblank";
 		 }},
 		{"--frames",
 		 [&](const std::string &v) { return parse_int(v, 1, 1 << 30, o.frames); }},

@@ -32,7 +32,10 @@ struct Options {
 	std::string gst; // pipeline after "appsrc !", empty: none
 	bool gst_copy = false;
 	bool gst_hold_drop = false; // --gst-hold drop (default copy)
-	int frames = 0;             // exit after this many frames (0: run until a signal)
+	// --pacing: frames at every vblank, or only when the screen changed
+	// (kms2v4l nodes); unset: on change, but every vblank with --gst
+	std::optional<bool> pacing_on_change;
+	int frames = 0; // exit after this many frames (0: run until a signal)
 	bool verbose = false;
 	bool list = false; // --list: print the capture nodes and exit
 };

@@ -194,6 +194,21 @@ TEST(Options, GstHold)
 	EXPECT_NE(usage("v4l2vnc").find("--gst-hold copy|drop"), std::string::npos);
 }
 
+// --pacing: change or vblank; unset leaves the choice to v4l2vnc.
+TEST(Options, Pacing)
+{
+	auto r = parse({});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_FALSE(r.options->pacing_on_change.has_value());
+	r = parse({"--pacing", "vblank"});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_EQ(r.options->pacing_on_change, false);
+	r = parse({"--pacing=change"});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_EQ(r.options->pacing_on_change, true);
+	EXPECT_NE(parse({"--pacing", "sometimes"}).error, "");
+}
+
 TEST(Options, Loopback)
 {
 	EXPECT_TRUE(is_loopback("127.0.0.1"));

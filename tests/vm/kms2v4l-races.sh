@@ -61,6 +61,11 @@ modesets=$!
 "$TOOLS/v4l2-race" cycle "$dev" 300 3 || fail "stream cycles"
 kill $modesets
 wait $modesets 2>/dev/null || true
+# The loop's last kms-scene outlives it by up to its --hold second and
+# keeps the card open: vkms is "in use" until it has gone.
+pkill -x kms-scene 2>/dev/null || true
+for _ in $(seq 50); do pgrep -x kms-scene >/dev/null || break; sleep 0.1; done
+pgrep -x kms-scene >/dev/null && fail "a kms-scene of the modeset loop did not exit"
 info "300 stream cycles beside modesets"
 
 # 3. Bring-up and teardown, with a streaming client and fbdev.

@@ -28,10 +28,20 @@ struct kms2v4l_source;
  * @stop: streaming stopped. The core refuses new frames from now on
  *	and itself waits for a frame already begun to end, so @stop need
  *	not wait for the driver's composer. Same context as @start.
+ * @frame_due: optional: while streaming, a frame may have become due
+ *	(the stream started, a buffer was queued, damage was recorded or
+ *	the pacing changed). A driver that stops producing frames while
+ *	kms2v4l_frame_wanted() says no (vkms drops its vblank reference
+ *	then) starts again. Called after the change is visible to
+ *	kms2v4l_frame_wanted(), in the context of the call that made it:
+ *	kms2v4l_crtc_update() and kms2v4l_crtc_damage() (any context, no
+ *	core lock held) or an ioctl of the client (process context, the
+ *	node's lock held). May come when nothing changed.
  */
 struct kms2v4l_funcs {
 	int (*start)(struct kms2v4l_source *src);
 	void (*stop)(struct kms2v4l_source *src);
+	void (*frame_due)(struct kms2v4l_source *src);
 };
 
 /**

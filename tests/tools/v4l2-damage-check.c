@@ -27,7 +27,8 @@
  *            comes back, while the square is updated; with the control
  *            off, the whole buffer is rewritten.
  *   static   With --pacing change: a static screen for 10 s delivers
- *            exactly one frame; a flip then delivers one more, at the
+ *            exactly one frame, and vkms's vblank timer stops (DRM's off
+ *            delay is 5 s); a flip then delivers one more, at the
  *            flip's vblank and with its event's time.
  *
  * and, for tests/bench (no assertion, prints a count):
@@ -40,6 +41,8 @@
  *   bench-static SECONDS  the same with nothing changing
  *   bench-memcpy SECONDS  no KMS nor V4L2: memcpy of one frame (w x h x 4
  *                         bytes) in a loop; prints the copies made
+ *   --no-capture          with bench-full and bench-square: the same
+ *                         flips with no capture stream; prints the flips
  *
  * Exits 0 when all holds, 1 on a violation, 2 on a setup error.
  */
@@ -88,6 +91,7 @@ static uint64_t seq_base;
 static int64_t lit_vblank = -1;		/* vblank of the last change */
 static unsigned int frames_checked, steps_done[8];
 static int no_overlay;			/* benchmarks: primary and cursor only */
+static int no_capture;			/* benchmarks: the flips alone */
 
 static void die(const char *what, int err)
 {
@@ -659,14 +663,32 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/*
+ * Whether vkms's vblank hrtimer is armed, from the kernel's list of
+ * timers (each line names its function): 1 or 0, -1 if unreadable.
+ */
+static int vblank_timer_armed(void)
+{
+	FILE *f = fopen("/proc/timer_list", "r");
+	char line[512];
+	int armed = 0;
+
+	if (!f)
+		return -1;
+	while (!armed && fgets(line, sizeof(line), f))
+		armed = strstr(line, "vkms_vblank_simulate") != NULL;
+	fclose(f);
+	return armed;
+}
+
 static void test_static(void)
 {
 	struct drm_mode_rect sq = { 100, 100, 164, 164 };
 	struct timeval tv, ev_tv;
 	unsigned int n = 0;
 	uint64_t v, vblank;
+	int timer, i;
 	long dt;
-	int i;
 
 	for (double end = now() + 10; now() < end;) {
 		i = dqbuf(500, &v, NULL);
@@ -679,6 +701,10 @@ static void test_static(void)
 	}
 	if (n != 1)
 		violation("static: %u frames in 10 s of a static screen, expected 1", n);
+	/* nothing due for 10 s, past DRM's 5 s vblank off delay */
+	timer = vblank_timer_armed();
+	if (timer > 0)
+		violation("static: vkms's vblank timer still runs after 10 s with no frame due");
 	vblank = flip(1, &sq, 1, &ev_tv);
 	i = dqbuf(3000, &v, &tv);
 	if (i < 0)
@@ -696,8 +722,10 @@ static void test_static(void)
 	if (i >= 0)
 		violation("static: a frame (vblank %llu) came after the flip's with nothing changed",
 			  (unsigned long long)v);
-	printf("v4l2-damage-check: static: 1 frame in 10 s of a static screen; the flip's frame "
-	       "at its vblank %llu, %ld us from its event, then none\n",
+	printf("v4l2-damage-check: static: 1 frame in 10 s of a static screen%s; the flip's "
+	       "frame at its vblank %llu, %ld us from its event, then none\n",
+	       timer < 0 ? " (no /proc/timer_list: the vblank timer not checked)" :
+			   ", the vblank timer stopped",
 	       (unsigned long long)vblank, dt);
 }
 
@@ -718,7 +746,7 @@ static void bench(const char *what, double seconds)
 	}
 	for (double end = now() + seconds; now() < end;) {
 		struct pollfd p[2] = { { .fd = kfd, .events = POLLIN },
-				       { .fd = vfd, .events = POLLIN } };
+				       { .fd = no_capture ? -1 : vfd, .events = POLLIN } };
 
 		if (!pending && (full || square)) {
 			struct kms_dumb *back = &fbs[!front];
@@ -760,6 +788,7 @@ static void bench(const char *what, double seconds)
 		if (p[0].revents & POLLIN) {
 			wait_event(NULL);
 			pending = 0;
+			frames += no_capture;	/* flips are the frames */
 		}
 		if (p[1].revents & POLLIN) {
 			uint64_t v;
@@ -806,6 +835,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "pacing", required_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "no-capture", no_argument, NULL, 'n' },
 		{ 0 }
 	};
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -815,6 +845,7 @@ int main(int argc, char **argv)
 		case 's': steps = atoi(optarg); break;
 		case 'S': seed = atoi(optarg); break;
 		case 'p': pacing = optarg; break;
+		case 'n': no_capture = 1; break;
 		case 'f':
 			fourcc = !strcmp(optarg, "NV12") ? V4L2_PIX_FMT_NV12 :
 				 !strcmp(optarg, "YU12") ? V4L2_PIX_FMT_YUV420 :
@@ -847,7 +878,8 @@ int main(int argc, char **argv)
 		dev = argv[optind + 2];
 		no_overlay = 1;
 		setup_kms(modearg);
-		setup_v4l2(dev, V4L2_KMS2V4L_PACING_ON_CHANGE, 1);
+		if (!no_capture)
+			setup_v4l2(dev, V4L2_KMS2V4L_PACING_ON_CHANGE, 1);
 		bench(test, seconds);
 		return 0;
 	}

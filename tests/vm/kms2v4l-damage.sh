@@ -11,7 +11,8 @@
 #    for byte, with 2, 3 and 8 buffers; and in NV12, YU12 and YUYV
 #    against the model converted as vkms converts.
 # 3. static: on-change pacing delivers one frame in 10 s of a static
-#    screen, then the frame of a flip at the flip's vblank and time.
+#    screen and lets vkms's vblank timer stop, then the frame of a flip
+#    at the flip's vblank and time.
 . "$(dirname "$0")/lib.sh"
 
 dev=$(kms2v4l_node) || fail "no kms2v4l node for vkms"

@@ -58,7 +58,10 @@
  * (a new buffer, one older than that history, a commit whose state was
  * not told apart, another frame still being written). With on-change
  * pacing (V4L2_CID_KMS2V4L_FRAME_PACING) a frame is only wanted, and
- * only begun, when some damage is pending, or for a stream's first.
+ * only begun, when some damage is pending, or for a stream's first. A
+ * driver may stop producing frames while none is wanted (vkms lets its
+ * vblank timer stop); &kms2v4l_funcs.frame_due tells it when one may be
+ * again.
  *
  * Buffer sequence numbers count vblanks from the stream's first frame
  * (so each stream starts at 0); the read-only control
@@ -143,6 +146,21 @@ static int kms2v4l_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
 	return 0;
 }
 
+/**
+ * kms2v4l_notify_due() - tell the driver a frame may have become due
+ * @src: the source
+ *
+ * Calls &kms2v4l_funcs.frame_due while a client streams. Not with @qlock
+ * held: the driver asks kms2v4l_frame_wanted() from there.
+ */
+void kms2v4l_notify_due(struct kms2v4l_source *src)
+{
+	const struct kms2v4l_funcs *funcs = READ_ONCE(src->funcs);
+
+	if (funcs && funcs->frame_due && READ_ONCE(src->stream))
+		funcs->frame_due(src);
+}
+
 static int kms2v4l_s_ctrl(struct v4l2_ctrl *ctrl)
 {
 	struct kms2v4l_source *src =
@@ -159,6 +177,8 @@ static int kms2v4l_s_ctrl(struct v4l2_ctrl *ctrl)
 		break;
 	}
 	spin_unlock_irqrestore(&src->qlock, flags);
+	if (ctrl->id == V4L2_CID_KMS2V4L_FRAME_PACING)
+		kms2v4l_notify_due(src);
 	return 0;
 }
 
@@ -270,7 +290,7 @@ static void kms2v4l_crtc_release(struct drm_device *drm, void *data)
 	v4l2_device_disconnect(&src->v4l2_dev);
 	vb2_video_unregister_device(&src->vdev);
 	mutex_lock(&src->lock);
-	src->funcs = NULL;
+	WRITE_ONCE(src->funcs, NULL);
 	src->crtc = NULL;
 	mutex_unlock(&src->lock);
 	v4l2_device_put(&src->v4l2_dev);
@@ -621,6 +641,7 @@ void kms2v4l_crtc_update(struct kms2v4l_source *src,
 
 	if (changed && video_is_registered(&src->vdev))
 		v4l2_event_queue(&src->vdev, &ev);
+	kms2v4l_notify_due(src);
 }
 EXPORT_SYMBOL_GPL(kms2v4l_crtc_update);
 
@@ -646,6 +667,7 @@ void kms2v4l_crtc_damage(struct kms2v4l_source *src,
 	for (i = 0; i < num_rects; i++)
 		kms2v4l_damage_add(src, NULL, &rects[i]);
 	spin_unlock_irqrestore(&src->qlock, flags);
+	kms2v4l_notify_due(src);
 }
 EXPORT_SYMBOL_GPL(kms2v4l_crtc_damage);
 

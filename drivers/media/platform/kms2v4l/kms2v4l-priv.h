@@ -194,6 +194,7 @@ void kms2v4l_follow_mode(struct kms2v4l_source *src);
 void kms2v4l_get_format(struct kms2v4l_source *src,
 			struct v4l2_pix_format *fmt,
 			struct v4l2_dv_timings *timings);
+void kms2v4l_notify_due(struct kms2v4l_source *src);
 
 /* kms2v4l-fence.c */
 int kms2v4l_fence_begin(struct kms2v4l_buffer *buf, struct dma_fence *fence);

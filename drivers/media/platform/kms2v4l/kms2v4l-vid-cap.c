@@ -388,6 +388,7 @@ static void kms2v4l_buf_queue(struct vb2_buffer *vb)
 	spin_lock_irqsave(&src->qlock, flags);
 	list_add_tail(&buf->list, &src->buf_list);
 	spin_unlock_irqrestore(&src->qlock, flags);
+	kms2v4l_notify_due(src);
 }
 
 /**
@@ -444,8 +445,11 @@ static int kms2v4l_start_streaming(struct vb2_queue *vq, unsigned int count)
 		src->stream = NULL;
 		spin_unlock_irqrestore(&src->qlock, flags);
 		kms2v4l_vid_cap_return_all(src, VB2_BUF_STATE_QUEUED);
+		return ret;
 	}
-	return ret;
+	/* the stream's first frame is due at once */
+	kms2v4l_notify_due(src);
+	return 0;
 }
 
 static void kms2v4l_stop_streaming(struct vb2_queue *vq)

@@ -13,7 +13,7 @@
 #   (c) a writeback loop, one atomic commit per frame, as a user of
 #       today's vkms must do,
 # and prints frames delivered, frames dropped (vblanks without a frame)
-# and guest CPU time per delivered frame (all CPUs, from /proc/stat),
+# and guest CPU time per delivered frame (all CPUs: wall time less idle time),
 # then the ratios (b)/(a) and (b)/(c) of CPU per frame.
 #
 # memory: for the same modes, CPU per delivered frame when the frame is
@@ -29,10 +29,15 @@
 #   (f) a full-screen flip at every vblank,
 #   (d) a 192x108 square (1 % of the frame) moving at every vblank,
 #       flipped with FB_DAMAGE_CLIPS,
+#   (F), (D) the flips of (f) and (d) with no capture stream (the KMS
+#       client's and vkms's own cost, which the capture adds to),
 # beside (m) a plain memcpy of one 1920x1080 XRGB8888 frame in the
-# guest, and CPU per second of
-#   (s) a static screen,
-# with the ratios (f)/(m), (d)/(f) per frame and (s)/(f) per second.
+# guest, and CPU per second of a static screen
+#   (t) over the span from its first frame,
+#   (s) settled: from 7 s after its first frame (vkms's vblank timer
+#       stops after DRM's 5 s vblank off delay when no frame is due),
+# with the ratios (f)/(m), (d)/(f) and ((d)-(D))/((f)-(F)) per frame and
+# (t)/(f), (s)/(f) per second, less the idle guest's own CPU.
 # Each case runs 3 interleaved spans of SECONDS (in every part); the
 # span with the least CPU per frame is shown.
 set -euo pipefail
@@ -44,20 +49,30 @@ dev=$(kms2v4l_node) || fail "no kms2v4l node"
 trace=/sys/kernel/debug/tracing
 crc=/sys/kernel/debug/dri/0/crtc-0/crc
 
-busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-hz=$(getconf CLK_TCK)
+# Busy CPU milliseconds so far, all CPUs: wall time less idle time. The
+# kernel's idle time is exact (NOHZ); its user/system ticks are samples
+# that charge a whole tick to any CPU found busy, which at 60 short
+# wake-ups a second counts a jiffy for each.
+ncpu=$(nproc)
+busy_ms() { awk -v n="$ncpu" '{ printf "%d\n", ($1 * n - $2) * 1000 }' /proc/uptime; }
+# Local timer interrupts so far, all CPUs (vkms's vblank timer is one of
+# their sources: 60 a second while it runs).
+timer_irqs() { awk '$1 == "LOC:" { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; print n }' /proc/interrupts; }
+stamp() { echo "$(busy_ms) $(timer_irqs)"; }
 
 # measure NAME CMD...: run CMD for the span; CMD prints the frames it got.
-declare -A CPU FRAMES
+declare -A CPU FRAMES IRQS
 measure() {
-	local name=$1 t0 t1 frames
+	local name=$1 t0 t1 i0 i1 frames
 	shift
-	t0=$(busy_ticks)
+	stamp >"$T0_FILE"
 	frames=$("$@")
-	t1=$(busy_ticks)
+	read -r t1 i1 < <(stamp)
+	read -r t0 i0 <"$T0_FILE"	# a CMD may start its span later
+	IRQS[$name]=$(awk -v i=$((i1 - i0)) -v span="$SPAN" 'BEGIN { printf "%.0f", i / span }')
 	FRAMES[$name]=$frames
-	CPU[$name]=$(awk -v t=$((t1 - t0)) -v f="$frames" -v hz="$hz" \
-		'BEGIN { printf "%.2f", f ? t * 1000 / hz / f : 0 }')
+	CPU[$name]=$(awk -v t=$((t1 - t0)) -v f="$frames" \
+		'BEGIN { printf "%.2f", f ? t / f : 0 }')
 }
 
 crc_only() {
@@ -101,6 +116,22 @@ share() { "$TOOLS/v4l2-share" bench "$dev" "$1" "$SPAN"; }
 
 # The idle guest for the span (one "frame", so CPU per frame is the total).
 idle_span() { sleep "$SPAN"; echo 1; }
+T0_FILE=$(mktemp)
+
+# A static screen, measured from SETTLE s after its first frame (past
+# DRM's 5 s vblank off delay) for the span; prints its frames.
+SETTLE=7
+static_settled() {
+	local out pid
+	out=$(mktemp)
+	"$TOOLS/v4l2-damage-check" --mode 1920x1080@60 bench-static $((SETTLE + SPAN)) "$dev" >"$out" &
+	pid=$!
+	sleep "$SETTLE"
+	stamp >"$T0_FILE"
+	wait $pid
+	cat "$out"
+	rm -f "$out"
+}
 
 # best K:CMD...: three interleaved rounds of the cases, and for each case
 # the round with the least CPU per frame kept: a busy host slows some
@@ -116,6 +147,7 @@ best() {
 				'BEGIN { exit !(a < b) }'; then
 				CPU[$k]=${CPU[$k$round]}
 				FRAMES[$k]=${FRAMES[$k$round]}
+				IRQS[$k]=${IRQS[$k$round]}
 			fi
 		done
 	done
@@ -146,21 +178,30 @@ memory() {
 damage() {
 	local m=1920x1080@60 dc="$TOOLS/v4l2-damage-check --mode 1920x1080@60"
 	best "m:$dc bench-memcpy $SPAN" "f:$dc bench-full $SPAN $dev" \
-		"d:$dc bench-square $SPAN $dev" "s:$dc bench-static $SPAN $dev" "i:idle_span"
+		"d:$dc bench-square $SPAN $dev" "F:$dc --no-capture bench-full $SPAN $dev" \
+		"D:$dc --no-capture bench-square $SPAN $dev" \
+		"t:$dc bench-static $SPAN $dev" "s:static_settled" "i:idle_span"
 	# the guest's own CPU time while idle, per second (TCG timers, ticks)
 	local idle_ms
 	idle_ms=$(awk -v c="${CPU[i]}" -v span="$SPAN" 'BEGIN { printf "%.1f", c / span }')
 	header
 	report "${m%@*}" "f/m d/f" "m:memcpy of a frame" "f:full-screen flips" \
-		"d:1 % square moving"
-	# (s): CPU per second, against (f)'s CPU per second
-	# (s): CPU per second above the idle guest's, against (f)'s
-	awk -v s="${CPU[s]}" -v sf="${FRAMES[s]}" -v f="${CPU[f]}" -v ff="${FRAMES[f]}" \
-		-v span="$SPAN" -v mode="${m%@*}" -v idle="$idle_ms" 'BEGIN {
-		ss = s * sf / span - idle; fs = f * ff / span - idle
-		printf "%-10s %-26s %8s %8s %14s\n", mode, "(s) static, on change", sf, "-", "-"
-		printf "%-10s   idle guest %.1f CPU ms/s; above it: (s) %.1f, (f) %.1f CPU ms/s: (s)/(f) = %.3f   (CPU per second)\n",
-			mode, idle, ss, fs, fs ? ss / fs : 0 }'
+		"d:1 % square moving" "F:(f)'s flips, no capture" "D:(d)'s flips, no capture"
+	# what the capture itself costs: each case less its flips alone
+	awk -v f="${CPU[f]}" -v F="${CPU[F]}" -v d="${CPU[d]}" -v D="${CPU[D]}" -v mode="${m%@*}" \
+		'BEGIN { printf "%-10s   capture alone: (f)-(F) %.2f, (d)-(D) %.2f CPU ms/frame: ((d)-(D))/((f)-(F)) = %.3f\n",
+			mode, f - F, d - D, (f > F) ? (d - D) / (f - F) : 0 }'
+	# (t), (s): CPU per second above the idle guest's, against (f)'s
+	awk -v t="${CPU[t]}" -v tf="${FRAMES[t]}" -v s="${CPU[s]}" -v sf="${FRAMES[s]}" \
+		-v f="${CPU[f]}" -v ff="${FRAMES[f]}" -v span="$SPAN" -v settle="$SETTLE" \
+		-v mode="${m%@*}" -v idle="$idle_ms" 'BEGIN {
+		ts = t * tf / span - idle; ss = s * sf / span - idle; fs = f * ff / span - idle
+		printf "%-10s %-26s %8s %8s %14s\n", mode, "(t) static, first span", tf, "-", "-"
+		printf "%-10s %-26s %8s %8s %14s\n", mode, "(s) static, settled", sf, "-", "-"
+		printf "%-10s   idle guest %.1f CPU ms/s; above it: (t) %.1f, (s) %.1f (from %d s after its frame), (f) %.1f CPU ms/s: (t)/(f) = %.3f   (s)/(f) = %.3f   (CPU per second)\n",
+			mode, idle, ts, ss, settle, fs, fs ? ts / fs : 0, fs ? ss / fs : 0 }'
+	printf '%-10s   local timer interrupts per second: idle guest %s, (t) %s, (s) %s, (f) %s\n' \
+		"${m%@*}" "${IRQS[i]}" "${IRQS[t]}" "${IRQS[s]}" "${IRQS[f]}"
 }
 
 case $WHAT in

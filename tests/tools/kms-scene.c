@@ -23,6 +23,11 @@
  *
  * --driver picks the DRM driver whose first card is used (default vkms).
  *
+ * --then-mode WxH@HZ (solid and gradient scenes): after --hold seconds,
+ * one atomic modeset to this mode, the CRTC on throughout (a compositor
+ * changing its output's mode), the scene redrawn at the new size; that
+ * is then held until stdin closes.
+ *
  * --flips N page-flips between solid colours N times (after --hold
  * seconds), one flip per vblank, and logs "SEQUENCE RRGGBB" for each
  * flip's completion event: from that vblank on, the CRTC shows that
@@ -164,6 +169,7 @@ static void hold_scene(unsigned int hold)
 int main(int argc, char **argv)
 {
 	uint32_t w = 320, h = 240, hz = 30, flips = 0, hold = 0;
+	uint32_t w2 = 0, h2 = 0, hz2 = 0;
 	const char *expect = NULL, *log = NULL, *scene, *driver = "vkms";
 	uint32_t conn, crtc, blob;
 	struct layer layers[3] = { 0 };
@@ -178,6 +184,7 @@ int main(int argc, char **argv)
 		{ "flips", required_argument, NULL, 'f' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "driver", required_argument, NULL, 'd' },
+		{ "then-mode", required_argument, NULL, 't' },
 		{ 0 }
 	};
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -191,6 +198,10 @@ int main(int argc, char **argv)
 		case 'f': flips = atoi(optarg); break;
 		case 'l': log = optarg; break;
 		case 'd': driver = optarg; break;
+		case 't':
+			if (sscanf(optarg, "%ux%u@%u", &w2, &h2, &hz2) != 3)
+				die("--then-mode WxH@HZ", EINVAL);
+			break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of kms-scene.c\n");
 			return 2;
@@ -331,6 +342,37 @@ int main(int argc, char **argv)
 
 	printf("kms-scene: %s on %ux%u@%u\n", scene, w, h, hz);
 	fflush(stdout);
+	if (w2) {
+		if (n != 1)
+			die("--then-mode with an overlay or cursor", EINVAL);
+		sleep(hold);
+		hold = 0;
+		w = w2;
+		h = h2;
+		hz = hz2;
+		ret = kms_dumb_create(fd, w, h, DRM_FORMAT_XRGB8888, &layers[0].buf);
+		if (ret)
+			die("primary buffer", ret);
+		if (!strncmp(scene, "solid:", 6)) {
+			uint32_t c = strtoul(scene + 6, NULL, 16);
+
+			fill(&layers[0].buf, f_solid, &c);
+		} else {
+			fill(&layers[0].buf, f_gradient, &layers[0].buf);
+		}
+		ret = kms_mode_blob(fd, w, h, hz, &blob);
+		if (ret)
+			die("mode blob", ret);
+		req = drmModeAtomicAlloc();
+		if (kms_req_add(fd, req, crtc, R, "MODE_ID", blob))
+			die("MODE_ID", EINVAL);
+		set_plane(fd, req, &layers[0], crtc);
+		if (drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL))
+			die("second modeset commit", errno);
+		drmModeAtomicFree(req);
+		printf("kms-scene: %s then on %ux%u@%u\n", scene, w, h, hz);
+		fflush(stdout);
+	}
 	hold_scene(hold);
 	return 0;
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # kms2v4l benchmark (not a test): run in the VM,
-#   scripts/vm-run --timeout 1200 -- tests/bench/kms2v4l-bench.sh [SECONDS] [compose|memory|damage|all]
+#   scripts/vm-run --timeout 1200 -- tests/bench/kms2v4l-bench.sh [SECONDS] [compose|memory|damage|yuv|all]
 #
 # compose: for each mode (640x480, which the guest sustains, and 1920x1080, which
 # it does not under emulation) and over equal spans, measures
@@ -38,6 +38,10 @@
 #       stops after DRM's 5 s vblank off delay when no frame is due),
 # with the ratios (f)/(m), (d)/(f) and ((d)-(D))/((f)-(F)) per frame and
 # (t)/(f), (s)/(f) per second, less the idle guest's own CPU.
+# yuv: at 1920x1080@60 through gst-launch-1.0 v4l2src ! fakesink, CPU
+# per frame of (r) XR24 capture, (y) NV12 composed by the kernel and
+# (x) XR24 + a userspace videoconvert to NV12, with (y)/(r) and (y)/(x).
+#
 # Each case runs 3 interleaved spans of SECONDS (in every part); the
 # span with the least CPU per frame is shown.
 set -euo pipefail
@@ -204,10 +208,32 @@ damage() {
 		"${m%@*}" "${IRQS[i]}" "${IRQS[t]}" "${IRQS[s]}" "${IRQS[f]}"
 }
 
+# gst_frames CAPS [CONVERT_TO]: frames through gst-launch-1.0 v4l2src in
+# CAPS (then videoconvert to CONVERT_TO, if given) into a fakesink, for
+# the span.
+gst_frames() {
+	local conv=()
+	[ $# -gt 1 ] && conv=(videoconvert ! "video/x-raw,format=$2" !)
+	timeout -s INT "$SPAN" gst-launch-1.0 -e -v v4l2src device="$dev" ! "video/x-raw,format=$1" ! \
+		"${conv[@]}" fakesink name=sink silent=false {SCENE_FD}>&- 2>&1 |
+		grep -c 'sink: last-message = chain' || true
+}
+
+yuv() {
+	local m=1920x1080@60
+	scene_start --mode $m gradient
+	best "r:gst_frames BGRx" "y:gst_frames NV12" "x:gst_frames BGRx NV12"
+	scene_stop
+	header
+	report "${m%@*}" "y/r y/x" "r:XR24 (BGRx) capture" "y:NV12 by the kernel" \
+		"x:XR24 + videoconvert to NV12"
+}
+
 case $WHAT in
 compose) compose ;;
 memory) memory ;;
 damage) damage ;;
-all) compose; memory; damage ;;
-*) fail "what to measure: compose, memory, damage or all, not '$WHAT'" ;;
+yuv) yuv ;;
+all) compose; memory; damage; yuv ;;
+*) fail "what to measure: compose, memory, damage, yuv or all, not '$WHAT'" ;;
 esac

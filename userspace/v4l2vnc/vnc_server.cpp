@@ -437,28 +437,49 @@ void VncServer::accept_loop()
 	}
 }
 
+void VncServer::pause_accepting(int err)
+{
+	// The connection stays in the backlog: try again in a moment instead
+	// of spinning on a listener that stays readable.
+	accept_paused_until_ = Clock::now() + std::chrono::milliseconds(250);
+	if (accept_pauses_++ % 64 == 0)
+		std::fprintf(stderr, "v4l2vnc: VNC accept: %s; pausing 250 ms\n",
+			     std::strerror(err));
+}
+
 void VncServer::accept_one()
 {
+	// Each connection takes four file descriptors: the socket, its watch,
+	// and later the pipe libvncserver's rfbStartOnHoldClient() makes for
+	// the viewer's thread, which FD_SETs whatever pipe() gave: -1 when out
+	// of descriptors (an abort, or a write before its fd_set).  That pipe
+	// is taken here as a spare, and handshake() closes the spare just
+	// before libvncserver's pipe() reuses its numbers, under fd_mu_.
+	std::lock_guard<std::mutex> fl(fd_mu_);
 	int fd = accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			// The connection stays in the backlog: try again in a
-			// moment instead of spinning on a listener that stays
-			// readable.
-			accept_paused_until_ = Clock::now() + std::chrono::milliseconds(250);
-			if (accept_pauses_++ % 64 == 0)
-				std::fprintf(stderr, "v4l2vnc: VNC accept: %s; pausing 250 ms\n",
-					     std::strerror(errno));
-		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			pause_accepting(errno);
 		return; // EAGAIN, or a connection that died meanwhile
 	}
 	UniqueFd sock(fd);
 	std::string addr = unix_ ? "unix" : peer_address(fd);
+	Conn c;
+	c.watch.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+	int spare[2];
+	if (c.watch.valid() && pipe2(spare, O_CLOEXEC) == 0) {
+		c.spare[0].reset(spare[0]);
+		c.spare[1].reset(spare[1]);
+	} else {
+		pause_accepting(errno);
+	}
 	// libvncserver keeps its sockets in fd_sets (FD_SET past FD_SETSIZE
 	// writes beyond them).
 	const char *why = nullptr;
 	std::lock_guard<std::mutex> l(conn_mu_);
-	if (fd >= FD_SETSIZE)
+	if (!c.spare[1].valid())
+		why = "out of file descriptors";
+	else if (c.spare[1].get() >= FD_SETSIZE)
 		why = "file descriptor beyond FD_SETSIZE";
 	else if (conns_.size() >= max_clients_)
 		why = "too many connections";
@@ -477,12 +498,8 @@ void VncServer::accept_one()
 			per_address_.erase(addr);
 		return;
 	}
-	Conn c;
 	c.addr = addr;
 	c.since = Clock::now();
-	c.watch.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
-	if (!c.watch.valid())
-		return;
 	uint64_t id = next_id_++;
 	per_address_[addr]++;
 	conns_.emplace(id, std::move(c));
@@ -658,7 +675,15 @@ void VncServer::handshake(uint64_t id, UniqueFd fd)
 			// The reference keeps cl alive until we read its thread,
 			// even when the viewer is gone at once.
 			rfbIncrClientRef(cl);
-			rfbStartOnHoldClient(cl);
+			{
+				std::lock_guard<std::mutex> fl(fd_mu_);
+				std::lock_guard<std::mutex> l(conn_mu_);
+				auto it = conns_.find(id);
+				if (it != conns_.end())
+					for (UniqueFd &f : it->second.spare)
+						f.reset();
+				rfbStartOnHoldClient(cl);
+			}
 			{
 				std::lock_guard<std::mutex> t(threads_mu_);
 				client_threads_.push_back(cl->client_thread);

@@ -16,13 +16,15 @@
 # half a core, a spinning thread would add a whole one; the margin keeps a
 # loaded host from failing it), noVNC's page is served meanwhile, the caps,
 # the handshake deadline and the blacklist did their part, every message
-# got its answer (valid: served, invalid: dropped), and the daemon exits 0
-# on SIGTERM with no sanitizer report (leaks included).  Ratios within one
-# run: the VM's speed varies.
+# got its answer (valid: served, invalid: dropped).  Then the same for $E s
+# of silent connections while the daemon is out of file descriptors
+# (prlimit): no spinning, the viewer and capture go on.  At the end the
+# daemon exits 0 on SIGTERM with no sanitizer report (leaks included).
+# Ratios within one run: the VM's speed varies.
 . "$(dirname "$0")/lib.sh"
 V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc-asan
 C=$KMS2V4L_BUILD/tests/vm/v4l2vnc-client
-PORT=5901 WEB=6081 B=4 A=12
+PORT=5901 WEB=6081 B=4 A=12 E=4
 [ -x "$V" ] || skip "no $V (the compiler cannot link ASan+UBSan, or -DKMS2V4L_SANITIZED_DAEMON=OFF)"
 [ -f /usr/share/novnc/vnc.html ] || fail "no /usr/share/novnc/vnc.html (package novnc)"
 
@@ -53,8 +55,11 @@ pid=$!
 wait_listen "127\\.0\\.0\\.1:$PORT " "$pid" /tmp/v4l2vnc.log
 wait_listen "127\\.0\\.0\\.1:$WEB " "$pid" /tmp/v4l2vnc.log
 
-sanitizer_reports() { cat "$san"/* 2>/dev/null | head -60; }
+sanitizer_reports() { cat "$san"/* 2>/dev/null | head -60 || true; }
 diagnose() {
+	ss -tan 2>/dev/null | awk '$4 ~ /:(5901|6081)$/ { print $1, $4 }' | sort | uniq -c >&2 || true
+	[ -z "$pid" ] || ls "/proc/$pid/fd" 2>/dev/null | wc -l >&2 || true
+	[ -z "$pid" ] || grep -E 'State|Threads' "/proc/$pid/status" >&2 || true
 	tail -30 /tmp/v4l2vnc.log >&2 || true
 	sanitizer_reports >&2
 	cp /tmp/v4l2vnc.log "$KMS2V4L_BUILD/hostile-daemon.log" 2>/dev/null || true
@@ -86,12 +91,26 @@ snap() {
 	echo "$(updates) $(stat_field "$s" frames) $(cpu_ms) $(now_ms)"
 }
 
-"$C" count 127.0.0.1:$PORT $((B + A + 40)) >/tmp/viewer.out 2>/tmp/viewer.err &
+# rates_hold WHEN UPDATES FRAMES MS CPU: against the baseline (the
+# intervals differ in length), half the viewer's updates and half the
+# captured frames at least, and at most one core more CPU.
+rates_hold() {
+	[ $((2 * $2 * base_t)) -ge $((base_u * $4)) ] ||
+		die "viewer $1: $2 updates in $4 ms, less than half of $base_u in $base_t ms alone"
+	[ $((2 * $3 * base_t)) -ge $((base_f * $4)) ] ||
+		die "capture $1: $3 frames in $4 ms, less than half of $base_f in $base_t ms alone"
+	[ "$5" -le $((base_cpu + 100)) ] ||
+		die "v4l2vnc used $5 % of a core $1, $base_cpu % alone: more than one core more"
+}
+
+"$C" count 127.0.0.1:$PORT 600 >/tmp/viewer.out 2>/tmp/viewer.err &
 vpid=$!
 sleep 2 # logged in, first whole update received
-read -r u0 f0 c0 t0 <<<"$(snap)"
+s=$(snap) || exit 1
+read -r u0 f0 c0 t0 <<<"$s"
 sleep $B
-read -r u1 f1 c1 t1 <<<"$(snap)"
+s=$(snap) || exit 1
+read -r u1 f1 c1 t1 <<<"$s"
 base_u=$((u1 - u0)) base_f=$((f1 - f0)) base_t=$((t1 - t0))
 base_cpu=$(((c1 - c0) * 100 / base_t))
 info "alone: $base_u updates, $base_f frames, $base_cpu % CPU in $base_t ms"
@@ -105,29 +124,25 @@ h flood 127.0.0.1:$WEB 127.0.0.2 500 $A >/tmp/flood-web.out
 h slowloris 127.0.0.1:$PORT 127.0.0.4 6 $A ws >/tmp/slow-vnc.out
 h slowloris 127.0.0.1:$WEB 127.0.0.5 48 $A http >/tmp/slow-web.out
 h passwords 127.0.0.1:$PORT 127.0.0.3 $A >/tmp/passwords.out
-h messages 127.0.0.1:$PORT >/tmp/messages.out
+h messages 127.0.0.1:$PORT 0 2 >/tmp/messages-even.out
+h messages 127.0.0.1:$PORT 1 2 >/tmp/messages-odd.out
 sleep 4
 "$C" http 127.0.0.1:$WEB /vnc.html >/tmp/http.out || die "GET /vnc.html during the attack: $(cat /tmp/http.out)"
 failed=
 for p in "${hostile[@]}"; do wait "$p" || failed+=" $p"; done
 hostile=()
-read -r u2 f2 c2 t2 <<<"$(snap)"
+s=$(snap) || exit 1
+read -r u2 f2 c2 t2 <<<"$s"
 att_u=$((u2 - u1)) att_f=$((f2 - f1)) att_t=$((t2 - t1)) cpu=$(((c2 - c1) * 100 / (t2 - t1)))
 cat /tmp/flood-vnc.out /tmp/flood-web.out /tmp/slow-vnc.out /tmp/slow-web.out \
-	/tmp/passwords.out /tmp/messages.out /tmp/http.out | sed "s/^/$T: /"
+	/tmp/passwords.out /tmp/messages-even.out /tmp/messages-odd.out /tmp/http.out | sed "s/^/$T: /"
 info "attacked: $att_u updates, $att_f frames, $cpu % CPU in $att_t ms"
 stats=$(v4l2vnc_stats "$pid" /tmp/v4l2vnc.log)
 info "${stats#*: }"
 
 kill -0 "$pid" 2>/dev/null || die "v4l2vnc died"
 [ -z "$failed" ] || die "a hostile client failed (pids$failed): see its lines above"
-# Rates against the baseline (the intervals differ in length).
-[ $((2 * att_u * base_t)) -ge $((base_u * att_t)) ] ||
-	die "viewer: $att_u updates in $att_t ms, less than half of $base_u in $base_t ms alone"
-[ $((2 * att_f * base_t)) -ge $((base_f * att_t)) ] ||
-	die "capture: $att_f frames in $att_t ms, less than half of $base_f in $base_t ms alone"
-[ "$cpu" -le $((base_cpu + 100)) ] ||
-	die "v4l2vnc used $cpu % of a core during the attack, $base_cpu % alone: more than one core more"
+rates_hold "during the attack" "$att_u" "$att_f" "$att_t" "$cpu"
 # What the daemon's defences must have done.
 read -r _ open closed _ <<<"$(sed -n 's/^flood: \([0-9]*\) open, \([0-9]*\) closed.*/x \1 \2 x/p' /tmp/flood-vnc.out)"
 [ "${closed:-0}" -ge 450 ] || die "VNC port: only ${closed:-?} of 500 silent connections closed (caps: 32, 8 per address)"
@@ -139,6 +154,30 @@ wrong=$(stat_field "$stats" "wrong passwords")
 [ "${tries:-0}" -ge 20 ] || die "only ${tries:-0} password tries in $A s"
 [ "${wrong:-99}" -le 10 ] || die "$wrong wrong passwords checked in $A s: the blacklist did not block 127.0.0.3"
 grep -q '^http: 200 ' /tmp/http.out || die "noVNC's page not served during the attack"
+
+# Out of file descriptors (EMFILE): the daemon may open only 8 more while
+# 100 silent connections hit each port for $E s.  Accepting pauses
+# instead of spinning (VNC: logged; web: libmicrohttpd), the viewer and
+# capture go on.  (Not checked: new clients once the limit is back; in
+# two runs noVNC's page got no answer then, see the README's known gaps.)
+limit=$(prlimit --pid "$pid" --nofile --output SOFT,HARD --noheadings | awk '{ print $1 ":" $2 }')
+# The limit is on fd numbers: 8 free ones below it.
+room=$(ls "/proc/$pid/fd" | awk '{ used[$1] } END { for (n = 0; free < 8; n++) if (!(n in used)) free++; print n }')
+prlimit --pid "$pid" --nofile="$room" || die "prlimit"
+s=$(snap) || exit 1
+read -r u3 f3 c3 t3 <<<"$s"
+h flood 127.0.0.1:$PORT 127.0.0.6 100 $E >/tmp/emfile-vnc.out
+h flood 127.0.0.1:$WEB 127.0.0.6 100 $E >/tmp/emfile-web.out
+for p in "${hostile[@]}"; do wait "$p" || die "flood at the fd limit: $(cat /tmp/emfile-*.out)"; done
+hostile=()
+s=$(snap) || exit 1
+read -r u4 f4 c4 t4 <<<"$s"
+prlimit --pid "$pid" --nofile="$limit" || die "prlimit"
+fd_u=$((u4 - u3)) fd_f=$((f4 - f3)) fd_t=$((t4 - t3)) fd_cpu=$(((c4 - c3) * 100 / (t4 - t3)))
+info "at the fd limit: $fd_u updates, $fd_f frames, $fd_cpu % CPU in $fd_t ms"
+grep -q 'VNC accept: Too many open files; pausing' /tmp/v4l2vnc.log ||
+	die "the VNC port never hit the fd limit"
+rates_hold "at the fd limit" "$fd_u" "$fd_f" "$fd_t" "$fd_cpu"
 
 # SIGTERM: a clean exit, and only then the leak check has run.
 stop_within "$pid" 15

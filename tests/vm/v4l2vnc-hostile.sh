@@ -158,8 +158,9 @@ grep -q '^http: 200 ' /tmp/http.out || die "noVNC's page not served during the a
 # Out of file descriptors (EMFILE): the daemon may open only 8 more while
 # 100 silent connections hit each port for $E s.  Accepting pauses
 # instead of spinning (VNC: logged; web: libmicrohttpd), the viewer and
-# capture go on.  (Not checked: new clients once the limit is back; in
-# two runs noVNC's page got no answer then, see the README's known gaps.)
+# capture go on.  (Not checked: new clients once the limit is back;
+# noVNC's page is answered only after libmicrohttpd's 30 s idle timeout
+# then, see the README's known gaps.)
 limit=$(prlimit --pid "$pid" --nofile --output SOFT,HARD --noheadings | awk '{ print $1 ":" $2 }')
 # The limit is on fd numbers: 8 free ones below it.
 room=$(ls "/proc/$pid/fd" | awk '{ used[$1] } END { for (n = 0; free < 8; n++) if (!(n in used)) free++; print n }')

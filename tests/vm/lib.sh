@@ -130,3 +130,38 @@ compliance_clean() {
 	done
 	fail "v4l2-compliance $* on $dev: $total"
 }
+
+# v4l2vnc_stats PID LOG: the statistics line that v4l2vnc (PID, its stderr
+# in LOG) prints on SIGUSR1, or "stuck" when none comes within 5 s (its
+# loop is stuck).
+v4l2vnc_stats() {
+	local n0 end=$((SECONDS + 5))
+	n0=$(grep -c 'statistics (SIGUSR1)' "$2" || true)
+	kill -USR1 "$1"
+	while [ $SECONDS -le $end ]; do
+		if [ "$(grep -c 'statistics (SIGUSR1)' "$2" || true)" -gt "$n0" ]; then
+			grep 'statistics (SIGUSR1)' "$2" | tail -1
+			return
+		fi
+		sleep 0.1
+	done
+	echo stuck
+}
+
+# stat_field LINE NAME: the number after NAME in a statistics line
+# ("frames", "wrong passwords").
+stat_field() { sed -n "s/.*[:,;] $2 \([0-9]*\).*/\1/p" <<<"$1"; }
+
+# stop_within PID SECS: SIGTERM to PID (a child of this shell), which must
+# exit within SECS seconds with status 0.
+stop_within() {
+	local rc=0
+	kill -TERM "$1"
+	for _ in $(seq $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && fail "pid $1 still running $2 s after SIGTERM"
+	wait "$1" || rc=$?
+	[ "$rc" = 0 ] || fail "pid $1: exit status $rc after SIGTERM"
+}

@@ -25,7 +25,8 @@
  *   v4l2vnc-client count HOST:PORT SECS     a normal viewer: counts the
  *                                           updates received in SECS seconds
  *                                           from connecting on and prints
- *                                           "updates N"
+ *                                           "updates N" (also on SIGUSR1,
+ *                                           going on)
  *   v4l2vnc-client stall HOST:PORT SECS     a viewer that stops reading: own
  *                                           socket with a tiny receive buffer,
  *                                           handshake (no password), then asks
@@ -33,6 +34,38 @@
  *                                           every 10 ms for SECS seconds and
  *                                           reads nothing; prints "stalling
  *                                           LOCALPORT" once it starts
+ *
+ * Hostile clients (tests/vm/v4l2vnc-hostile.sh); SRC is the local address
+ * they connect from (127.0.0.N: the server's per-address caps and its
+ * blacklist count each apart):
+ *   v4l2vnc-client flood HOST:PORT SRC N SECS
+ *                                           N connections at once that never
+ *                                           speak; after SECS seconds prints
+ *                                           "flood: N open, C closed by the
+ *                                           server", sends junk on the rest
+ *   v4l2vnc-client slowloris HOST:PORT SRC N SECS ws|http
+ *                                           N connections trickling a request
+ *                                           (a WebSocket upgrade or an HTTP
+ *                                           GET) one byte every 250 ms, each
+ *                                           reopened when the server closes
+ *                                           it; prints "slowloris: C closed,
+ *                                           longest held MS ms"
+ *   v4l2vnc-client passwords HOST:PORT SRC SECS
+ *                                           VNC authentication with a wrong
+ *                                           response, again and again; prints
+ *                                           "passwords: T tries, F failed
+ *                                           checks, R refused"
+ *   v4l2vnc-client http HOST:PORT PATH      one GET; prints "http: STATUS MS ms"
+ *   v4l2vnc-client messages HOST:PORT [FIRST STEP]
+ *                                           malformed and oversized RFB
+ *                                           messages, each on a connection of
+ *                                           its own (password from
+ *                                           $V4L2VNC_PASSWORD): a valid one
+ *                                           must leave the viewer served, an
+ *                                           invalid one dropped (updates of
+ *                                           64x64 pixels); prints one line per
+ *                                           case, exit 1 on a wrong outcome;
+ *                                           cases FIRST, FIRST + STEP, ... only
  *
  * HOST may be an IPv6 address in brackets: [::1]:5901.  HOST:PORT may be
  * the path of a unix socket instead (snapshot, watch, count, input).
@@ -86,6 +119,11 @@ static char *get_password(rfbClient *c)
 	return strdup(pw ? pw : "");
 }
 
+/* The area viewers ask updates for: w 0 is the whole framebuffer. */
+static struct {
+	int w, h;
+} view;
+
 static rfbClient *connect_to(const char *hostport)
 {
 	rfbClient *c = rfbGetClient(8, 3, 4);
@@ -116,6 +154,11 @@ static rfbClient *connect_to(const char *hostport)
 	c->GotFrameBufferUpdate = got_update;
 	c->canHandleNewFBSize = TRUE;
 	c->GetPassword = get_password;
+	if (view.w) {
+		c->updateRect.x = c->updateRect.y = 0;
+		c->updateRect.w = view.w;
+		c->updateRect.h = view.h;
+	}
 	if (!rfbInitClient(c, NULL, NULL)) {
 		fprintf(stderr, "v4l2vnc-client: cannot connect to %s\n", hostport);
 		exit(1);
@@ -250,15 +293,16 @@ static void finished_update(rfbClient *c)
 	n_updates++;
 }
 
+/* SIGALRM: the time is up; SIGUSR1: the count so far, and on. */
 static void count_done(int sig)
 {
 	char line[64];
 	int n = snprintf(line, sizeof(line), "updates %ld\n", n_updates);
 
-	(void)sig;
 	if (write(1, line, (size_t)n) != n)
 		_exit(1);
-	_exit(0);
+	if (sig == SIGALRM)
+		_exit(0);
 }
 
 /* Counts from the connection on, so that a server that does not serve us
@@ -288,7 +332,10 @@ static int count(const char *hostport, int secs)
 {
 	rfbClient *c;
 
-	signal(SIGALRM, count_done);
+	struct sigaction sa = {.sa_handler = count_done, .sa_flags = SA_RESTART};
+
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	alarm((unsigned)secs);
 	c = connect_to(hostport);
 	c->FinishedFrameBufferUpdate = finished_update;
@@ -296,6 +343,8 @@ static int count(const char *hostport, int secs)
 	for (;;) {
 		int r = WaitForMessage(c, 100000);
 
+		if (r < 0 && errno == EINTR)
+			continue; /* SIGUSR1 (select is never restarted) */
 		if (r < 0 || (r > 0 && !HandleRFBServerMessage(c))) {
 			fprintf(stderr, "v4l2vnc-client: count: connection lost\n");
 			return 1;
@@ -317,36 +366,65 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* RFB 3.8 by hand, on a socket whose receive buffer is set before connect. */
-static int stall(const char *hostport, int secs)
+/*
+ * A TCP connection to HOST:PORT ([V6]:PORT) from the local address @src
+ * (NULL: any), with a receive buffer of @rcvbuf bytes (0: the default) set
+ * before connecting; with @nonblock the connect is left in progress.
+ * -1 on failure (errno says why).
+ */
+static int tcp_open(const char *hostport, const char *src, int rcvbuf, int nonblock)
 {
 	const char *colon = strrchr(hostport, ':');
-	char host[256], ver[12], name_len[4], init[24];
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
-	struct sockaddr_storage me;
-	socklen_t me_len = sizeof(me);
-	unsigned char ntypes, types[256], none = 1;
-	unsigned char result[4];
-	int fd, rcvbuf = 2048, w, h, port;
-	double end;
+	char host[256];
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *me = NULL;
+	int fd, err;
 
-	if (!colon || colon - hostport >= (long)sizeof(host))
-		return 2;
+	if (!colon || colon - hostport >= (long)sizeof(host)) {
+		fprintf(stderr, "v4l2vnc-client: HOST:PORT expected, not %s\n", hostport);
+		exit(2);
+	}
 	if (hostport[0] == '[')
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport - 2), hostport + 1);
 	else
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
-	if (getaddrinfo(host, colon + 1, &hints, &ai)) {
-		fprintf(stderr, "v4l2vnc-client: stall: cannot resolve %s\n", hostport);
-		return 1;
+	if (getaddrinfo(host, colon + 1, &hints, &ai) ||
+	    (src && getaddrinfo(src, NULL, &hints, &me))) {
+		fprintf(stderr, "v4l2vnc-client: cannot resolve %s or %s\n", hostport,
+			src ? src : "-");
+		exit(2);
 	}
-	fd = socket(ai->ai_family, SOCK_STREAM, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) ||
-	    connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	if (fd >= 0 &&
+	    ((rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf))) ||
+	     (me && bind(fd, me->ai_addr, me->ai_addrlen)) ||
+	     (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS))) {
+		err = errno;
+		close(fd);
+		fd = -1;
+		errno = err;
+	}
+	freeaddrinfo(ai);
+	if (me)
+		freeaddrinfo(me);
+	return fd;
+}
+
+/* RFB 3.8 by hand, on a socket whose receive buffer is set before connect. */
+static int stall(const char *hostport, int secs)
+{
+	char ver[12], name_len[4], init[24];
+	struct sockaddr_storage me;
+	socklen_t me_len = sizeof(me);
+	unsigned char ntypes, types[256], none = 1;
+	unsigned char result[4];
+	int fd, w, h, port;
+	double end;
+
+	fd = tcp_open(hostport, NULL, 2048, 0);
+	if (fd < 0) {
 		perror("v4l2vnc-client: stall: connect");
 		return 1;
 	}
-	freeaddrinfo(ai);
 	if (read_full(fd, ver, 12) || write(fd, "RFB 003.008\n", 12) != 12 ||
 	    read_full(fd, &ntypes, 1) || ntypes == 0 || read_full(fd, types, ntypes) ||
 	    !memchr(types, 1, ntypes) || write(fd, &none, 1) != 1 ||
@@ -395,6 +473,479 @@ static int stall(const char *hostport, int secs)
 	printf("still connected\n");
 	close(fd);
 	return 0;
+}
+
+/* Hostile clients. */
+
+static long ms_since(double t)
+{
+	return (long)((now() - t) * 1000);
+}
+
+/* Reads what is there; 1 if the peer closed (EOF or an error). */
+static int drained_closed(int fd)
+{
+	char buf[4096];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR && errno != ENOTCONN);
+}
+
+static int flood(const char *hostport, const char *src, int n, int secs)
+{
+	int *fds = calloc((size_t)n, sizeof(*fds));
+	struct pollfd *p = calloc((size_t)n, sizeof(*p));
+	int *at = calloc((size_t)n, sizeof(*at));
+	int started = 0, closed = 0;
+	double end = now() + secs;
+
+	if (!fds || !p || !at)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		fds[i] = tcp_open(hostport, src, 0, 1);
+		if (fds[i] >= 0)
+			started++;
+	}
+	if (started < n)
+		fprintf(stderr, "v4l2vnc-client: flood: %d of %d connects started: %s\n", started, n,
+			strerror(errno));
+	/* Never a byte sent; what the server sends is read to see it close. */
+	while (now() < end) {
+		int k = 0;
+
+		for (int i = 0; i < n; i++)
+			if (fds[i] >= 0) {
+				p[k] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+				at[k++] = i;
+			}
+		if (poll(p, (nfds_t)k, 200) <= 0)
+			continue;
+		for (int j = 0; j < k; j++)
+			if (p[j].revents && drained_closed(p[j].fd)) {
+				close(p[j].fd);
+				fds[at[j]] = -1;
+				closed++;
+			}
+	}
+	printf("flood: %d open, %d closed by the server\n", started, closed);
+	for (int i = 0; i < n; i++) {
+		static const char junk[] = "\xff\xff\xff\xff garbage, not RFB";
+
+		if (fds[i] < 0)
+			continue;
+		if (send(fds[i], junk, sizeof(junk), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* closed meanwhile */
+		}
+		close(fds[i]);
+	}
+	return started == n ? 0 : 1;
+}
+
+static int slowloris(const char *hostport, const char *src, int n, int secs, const char *kind)
+{
+	struct {
+		int fd;
+		size_t sent;
+		double since;
+	} *c = calloc((size_t)n, sizeof(*c));
+	char req[1024];
+	int len, closed = 0, open_now = 0;
+	long longest = 0;
+	double end = now() + secs;
+
+	if (!strcmp(kind, "ws"))
+		len = snprintf(req, sizeof(req),
+			       "GET /websockify HTTP/1.1\r\nHost: %s\r\nOrigin: http://%s\r\n"
+			       "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+			       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			       "Sec-WebSocket-Version: 13\r\n\r\n",
+			       hostport, hostport);
+	else
+		/* Longer than the trickle gets through in SECS seconds. */
+		len = snprintf(req, sizeof(req), "GET /vnc.html HTTP/1.1\r\nHost: %s\r\n%0900d\r\n\r\n",
+			       hostport, 0);
+	if (!c || len <= 0)
+		return 1;
+	for (int i = 0; i < n; i++)
+		c[i].fd = -1;
+	while (now() < end) {
+		for (int i = 0; i < n; i++) {
+			if (c[i].fd >= 0 && drained_closed(c[i].fd)) {
+				long held = ms_since(c[i].since);
+
+				longest = held > longest ? held : longest;
+				closed++;
+				close(c[i].fd);
+				c[i].fd = -1;
+			}
+			if (c[i].fd < 0) {
+				c[i].fd = tcp_open(hostport, src, 0, 0);
+				c[i].sent = 0;
+				c[i].since = now();
+				if (c[i].fd < 0)
+					continue;
+			}
+			if (c[i].sent < (size_t)len &&
+			    send(c[i].fd, req + c[i].sent, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
+				c[i].sent++;
+		}
+		usleep(250000);
+	}
+	for (int i = 0; i < n; i++)
+		if (c[i].fd >= 0) {
+			open_now++;
+			close(c[i].fd);
+		}
+	printf("slowloris: %d closed, longest held %ld ms, %d open at the end\n", closed, longest,
+	       open_now);
+	return 0;
+}
+
+static int passwords(const char *hostport, const char *src, int secs)
+{
+	int tries = 0, failed = 0, refused = 0;
+	double end = now() + secs;
+	struct timeval tv = {.tv_sec = 5};
+
+	while (now() < end) {
+		unsigned char ver[12], ntypes, types[256], vnc_auth = 2, challenge[16];
+		unsigned char response[16] = {0}, result[4];
+		int fd = tcp_open(hostport, src, 0, 0);
+
+		if (fd < 0) {
+			perror("v4l2vnc-client: passwords: connect");
+			return 1;
+		}
+		tries++;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (read_full(fd, ver, 12) || write(fd, "RFB 003.008\n", 12) != 12 ||
+		    read_full(fd, &ntypes, 1) || ntypes == 0) {
+			refused++; /* closed at once: a blocked address */
+		} else if (read_full(fd, types, ntypes) || !memchr(types, 2, ntypes)) {
+			fprintf(stderr, "v4l2vnc-client: passwords: no VNC authentication offered\n");
+			return 1;
+		} else if (write(fd, &vnc_auth, 1) != 1 || read_full(fd, challenge, 16) ||
+			   write(fd, response, 16) != 16 || read_full(fd, result, 4)) {
+			refused++;
+		} else if (result[3] == 0) {
+			fprintf(stderr, "v4l2vnc-client: passwords: a wrong response was accepted\n");
+			return 1;
+		} else {
+			failed++;
+		}
+		close(fd);
+		usleep(50000);
+	}
+	printf("passwords: %d tries, %d failed checks, %d refused\n", tries, failed, refused);
+	return 0;
+}
+
+static int http(const char *hostport, const char *path)
+{
+	double t0 = now();
+	int fd = tcp_open(hostport, NULL, 0, 0), status = 0;
+	struct timeval tv = {.tv_sec = 10};
+	char req[512], resp[64] = "";
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0) {
+		perror("v4l2vnc-client: http: connect");
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, hostport);
+	if (write(fd, req, (size_t)n) != n)
+		return 1;
+	/* The status line, then the rest until the server closes. */
+	while ((n = read(fd, got < sizeof(resp) - 1 ? resp + got : req,
+			 got < sizeof(resp) - 1 ? sizeof(resp) - 1 - got : sizeof(req))) > 0)
+		got += (size_t)n;
+	sscanf(resp, "HTTP/1.%*d %d", &status);
+	printf("http: %d %ld ms\n", status, ms_since(t0));
+	close(fd);
+	return status == 200 && n == 0 ? 0 : 1;
+}
+
+/* Until the server closes (1) or @secs pass (0), handling what it sends. */
+static int dropped_within(rfbClient *c, double secs)
+{
+	double end = now() + secs;
+
+	while (now() < end) {
+		int r = WaitForMessage(c, 100000);
+
+		if (r < 0 || (r > 0 && !HandleRFBServerMessage(c)))
+			return 1;
+	}
+	return 0;
+}
+
+/* An update of the viewer's area arrives within @secs of asking for one. */
+static int served_within(rfbClient *c, double secs)
+{
+	long before = n_updates;
+	double end = now() + secs;
+
+	if (!SendFramebufferUpdateRequest(c, c->updateRect.x, c->updateRect.y, c->updateRect.w,
+					  c->updateRect.h, FALSE))
+		return 0;
+	while (now() < end && n_updates == before) {
+		int r = WaitForMessage(c, 100000);
+
+		if (r < 0 || (r > 0 && !HandleRFBServerMessage(c)))
+			return 0;
+	}
+	return n_updates > before;
+}
+
+static unsigned char *put16(unsigned char *p, unsigned v)
+{
+	*p++ = (unsigned char)(v >> 8);
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+static unsigned char *put32(unsigned char *p, uint32_t v)
+{
+	return put16(put16(p, v >> 16), v & 0xffff);
+}
+
+/* SetPixelFormat: bpp, depth, true colour, the maxima, the shifts. */
+static unsigned char *pixel_format(unsigned char *p, int bpp, int tc, unsigned max, int rs,
+				   int gs, int bs)
+{
+	*p++ = 0;
+	p += 3;
+	*p++ = (unsigned char)bpp;
+	*p++ = 24;
+	*p++ = 0; /* little endian */
+	*p++ = (unsigned char)tc;
+	p = put16(put16(put16(p, max), max), max);
+	*p++ = (unsigned char)rs;
+	*p++ = (unsigned char)gs;
+	*p++ = (unsigned char)bs;
+	return p + 3;
+}
+
+/* FramebufferUpdateRequest, not incremental. */
+static unsigned char *update_request(unsigned char *p, unsigned x, unsigned y, unsigned w,
+				     unsigned h)
+{
+	*p++ = 3;
+	*p++ = 0;
+	return put16(put16(put16(put16(p, x), y), w), h);
+}
+
+enum outcome { kServed, kDropped, kEither };
+
+/*
+ * Case @i of the hostile messages into @buf (room for 2 MiB): its length,
+ * or 0 past the last.  A valid message (kServed) must leave the viewer
+ * served, an invalid one (kDropped) must get it dropped; kEither: the
+ * protocol leaves the answer open, only nothing else may suffer.
+ */
+static size_t hostile_message(int i, unsigned char *buf, const char **name, enum outcome *want)
+{
+	unsigned char *p = buf;
+
+	switch (i) {
+	case 0:
+		*name = "SetEncodings with 65535 entries (65534 unknown, then raw)";
+		*want = kServed;
+		*p++ = 2;
+		p = put16(p + 1, 65535);
+		for (uint32_t e = 0; e < 65534; e++)
+			p = put32(p, 0x7e000000 + e);
+		p = put32(p, 0);
+		break;
+	case 1:
+		*name = "ClientCutText of 1 MiB (the limit)";
+		*want = kServed;
+		*p++ = 6;
+		p = put32(p + 3, 1 << 20);
+		memset(p, 'x', 1 << 20);
+		p += 1 << 20;
+		break;
+	case 2:
+		*name = "ClientCutText of 1 MiB + 1";
+		*want = kDropped;
+		*p++ = 6;
+		p = put32(p + 3, (1 << 20) + 1);
+		memset(p, 'x', 4096);
+		p += 4096;
+		break;
+	case 3:
+		*name = "ClientCutText claiming 4 GiB - 1";
+		*want = kDropped;
+		*p++ = 6;
+		p = put32(p + 3, 0xffffffff);
+		memset(p, 'x', 64);
+		p += 64;
+		break;
+	case 4:
+		*name = "SetPixelFormat with 7 bits per pixel";
+		*want = kDropped;
+		p = pixel_format(p, 7, 1, 255, 16, 8, 0);
+		break;
+	case 5:
+		*name = "SetPixelFormat of a 32-bit colour map";
+		*want = kDropped;
+		p = pixel_format(p, 32, 0, 255, 16, 8, 0);
+		break;
+	case 6:
+		*name = "SetPixelFormat with shifts past 32 bits and 16-bit maxima";
+		*want = kEither;
+		p = pixel_format(p, 32, 1, 65535, 200, 100, 40);
+		break;
+	case 7:
+		*name = "SetPixelFormat with zero maxima";
+		*want = kEither;
+		p = pixel_format(p, 32, 1, 0, 16, 8, 0);
+		break;
+	case 8:
+		*name = "FramebufferUpdateRequest far outside the screen";
+		*want = kServed;
+		p = update_request(p, 60000, 60000, 60000, 60000);
+		break;
+	case 9:
+		*name = "FramebufferUpdateRequest wrapping past 65535";
+		*want = kServed;
+		p = update_request(p, 65535, 65535, 65535, 65535);
+		break;
+	case 10:
+		*name = "5000 key events (unknown keysyms, a key held) and pointer events off screen";
+		*want = kServed;
+		for (int k = 0; k < 5000; k++) {
+			static const uint32_t syms[] = {0xffffffff, 0, 0x12345678, 'a', 0x20ac};
+
+			*p++ = 4;
+			*p++ = k % 3 != 2; /* downs mostly: held until we hang up */
+			p = put32(p + 2, syms[k % 5]);
+			*p++ = 5;
+			*p++ = (unsigned char)k;
+			p = put16(put16(p, k & 1 ? 65535 : 0), k & 2 ? 65535 : 0);
+		}
+		break;
+	case 11:
+		*name = "SetScale 0";
+		*want = kDropped;
+		*p++ = 8;
+		p += 3;
+		break;
+	case 12:
+		*name = "SetDesktopSize with 255 screens of junk";
+		*want = kEither;
+		*p++ = 251;
+		p = put16(put16(p + 1, 65535), 65535);
+		*p++ = 255;
+		p++;
+		memset(p, 0xa5, 255 * 16);
+		p += 255 * 16;
+		break;
+	case 13:
+		*name = "unknown message type 0xee";
+		*want = kDropped;
+		memset(p, 0xee, 256);
+		p += 256;
+		break;
+	case 14:
+		*name = "SetEncodings of 65535 entries cut short by EOF";
+		*want = kDropped;
+		*p++ = 2;
+		p = put16(p + 1, 65535);
+		memset(p, 0, 100);
+		p += 100;
+		break;
+	case 15:
+		/* Sent in pieces, while the server sends (see messages()). */
+		*name = "SetPixelFormat flipping 8 and 32 bits per pixel under whole updates";
+		*want = kServed;
+		for (int k = 0; k < 300; k++) {
+			p = pixel_format(p, k & 1 ? 32 : 8, 1, k & 1 ? 255 : 7, k & 1 ? 16 : 0,
+					 k & 1 ? 8 : 3, k & 1 ? 0 : 6);
+			p = update_request(p, 0, 0, 640, 480);
+		}
+		break;
+	default:
+		return 0;
+	}
+	return (size_t)(p - buf);
+}
+
+/*
+ * Case 15: the messages in pieces, reading (and throwing away: the pixel
+ * format changes under libvncclient) what the server sends meanwhile;
+ * 1 if the server closed the connection.
+ */
+static int flip_formats(rfbClient *c, const unsigned char *buf, size_t len)
+{
+	char junk[65536];
+	double end;
+
+	for (size_t off = 0; off < len; off += 30) {
+		if (write(c->sock, buf + off, 30) != 30)
+			return 1;
+		while (recv(c->sock, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		usleep(2000);
+	}
+	end = now() + 1;
+	while (now() < end) {
+		struct pollfd p = {.fd = c->sock, .events = POLLIN};
+
+		if (poll(&p, 1, 100) > 0 && recv(c->sock, junk, sizeof(junk), 0) <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int messages(const char *hostport, int first, int step)
+{
+	static const char *const said[] = {"served", "dropped"};
+	unsigned char *buf = calloc(1, 2 << 20);
+	double start = now();
+	const char *name;
+	enum outcome want;
+	size_t len;
+	int bad = 0;
+
+	if (!buf)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	/* Small updates but in case 15: quicker cases. */
+	view.w = view.h = 64;
+	for (int i = first; (len = hostile_message(i, memset(buf, 0, 2 << 20), &name, &want));
+	     i += step) {
+		rfbClient *c = connect_to(hostport);
+		double t0 = now();
+		int dropped;
+
+		c->FinishedFrameBufferUpdate = finished_update;
+		/* Served first, so that a drop is the message's doing. */
+		if (!served_within(c, 10)) {
+			fprintf(stderr, "v4l2vnc-client: messages: no update before case %d\n", i);
+			return 1;
+		}
+		if (i != 15 && !WriteToRFBServer(c, (char *)buf, (unsigned)len))
+			dropped = 1;
+		else if (i == 15)
+			dropped = flip_formats(c, buf, len);
+		else if (i == 14 && shutdown(c->sock, SHUT_WR) == 0)
+			dropped = dropped_within(c, 5);
+		else if (want == kDropped)
+			dropped = dropped_within(c, 5);
+		else
+			dropped = !served_within(c, 5) || (want == kEither && dropped_within(c, 0.5));
+		printf("case %d, %s: %s in %ld ms%s\n", i, name, said[dropped], ms_since(t0),
+		       want != kEither && dropped != (want == kDropped) ? " (WRONG)" : "");
+		fflush(stdout);
+		bad |= want != kEither && dropped != (want == kDropped);
+		rfbClientCleanup(c);
+	}
+	printf("messages: all cases in %ld ms\n", ms_since(start));
+	free(buf);
+	return bad;
 }
 
 static struct libevdev *open_by_name(const char *name)
@@ -584,6 +1135,18 @@ int main(int argc, char **argv)
 		return count(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "stall"))
 		return stall(argv[2], atoi(argv[3]));
+	if (argc == 6 && !strcmp(argv[1], "flood"))
+		return flood(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
+	if (argc == 7 && !strcmp(argv[1], "slowloris"))
+		return slowloris(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), argv[6]);
+	if (argc == 5 && !strcmp(argv[1], "passwords"))
+		return passwords(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 4 && !strcmp(argv[1], "http"))
+		return http(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "messages"))
+		return messages(argv[2], 0, 1);
+	if (argc == 5 && !strcmp(argv[1], "messages"))
+		return messages(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "evread"))
 		return evread(argv[2], atoi(argv[3]), atoi(argv[4]));
 	fprintf(stderr, "usage: see the comment at the top of v4l2vnc-client.c\n");

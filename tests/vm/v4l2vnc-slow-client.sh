@@ -30,23 +30,14 @@ trap cleanup EXIT
 pid=$!
 wait_listen "127\\.0\\.0\\.1:$PORT " "$pid" /tmp/v4l2vnc.log
 
-# Captured frames so far, from the statistics SIGUSR1 prints ("stuck" when
-# the daemon does not answer within 5 s: its loop is stuck).  libvncserver
-# drops a viewer that reads nothing after 20 s: everything with the stalled
-# viewer must happen well within that, even in a slow VM.
+# Captured frames so far ("stuck" when the daemon does not answer SIGUSR1
+# within 5 s).  libvncserver drops a viewer that reads nothing after 20 s:
+# everything with the stalled viewer must happen well within that, even in
+# a slow VM.
 frames() {
-	local n0 end=$((SECONDS + 5))
-	n0=$(grep -c 'statistics (SIGUSR1)' /tmp/v4l2vnc.log || true)
-	kill -USR1 "$pid"
-	while [ $SECONDS -le $end ]; do
-		if [ "$(grep -c 'statistics (SIGUSR1)' /tmp/v4l2vnc.log || true)" -gt "$n0" ]; then
-			grep 'statistics (SIGUSR1)' /tmp/v4l2vnc.log | tail -1 |
-				sed -n 's/.*: frames \([0-9]*\),.*/\1/p'
-			return
-		fi
-		sleep 0.1
-	done
-	echo stuck
+	local s
+	s=$(v4l2vnc_stats "$pid" /tmp/v4l2vnc.log)
+	if [ "$s" = stuck ]; then echo stuck; else stat_field "$s" frames; fi
 }
 
 diagnose() {
@@ -99,13 +90,7 @@ kill -0 "$spid" 2>/dev/null || fail "the stalled viewer was dropped too early: $
 
 # SIGTERM with the stalled viewer still connected: the daemon ends at
 # once (well within libvncserver's 20 s write timeout).
-kill -TERM "$pid"
-for i in $(seq 150); do
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$pid" 2>/dev/null && fail "v4l2vnc still running 15 s after SIGTERM"
-wait "$pid" || fail "v4l2vnc exit status $? after SIGTERM"
+stop_within "$pid" 15
 pid=
 kill "$spid" 2>/dev/null || true
 spid=

@@ -518,7 +518,11 @@ void App::print_stats(const char *why)
 		     std::to_string(vnc_->stats().updates) + ", rects " +
 		     std::to_string(vnc_->stats().rects) + ", bytes to current clients " +
 		     std::to_string(vnc_->bytes_sent()) + ", input events dropped " +
-		     std::to_string(vnc_->stats().input_dropped);
+		     std::to_string(vnc_->stats().input_dropped) + ", connections refused " +
+		     std::to_string(vnc_->stats().refused) + ", cut before login " +
+		     std::to_string(vnc_->stats().timed_out) + ", wrong passwords " +
+		     std::to_string(vnc_->stats().auth_failures) + ", tries while blocked " +
+		     std::to_string(vnc_->stats().blocked);
 	if (web_)
 		s += "; web: requests " + std::to_string(web_->requests());
 	if (input_)

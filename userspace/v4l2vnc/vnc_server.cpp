@@ -18,6 +18,8 @@ extern "C" { // rfbregion.h has no C++ guard
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 namespace v4l2vnc {
 
@@ -73,6 +75,69 @@ struct Admission {
 };
 thread_local const Admission *admission = nullptr;
 
+// Set in the resize thread while rfbNewFramebuffer() holds every viewer's
+// send lock (it calls set_translate_function() for each).
+thread_local bool holding_send_locks = false;
+
+// The client pixel formats libvncserver 0.9.14 can translate to
+// (rfbSetTranslateFunction refuses the others).
+bool translatable(const rfbPixelFormat &f)
+{
+	return (f.bitsPerPixel == 8 || f.bitsPerPixel == 16 || f.bitsPerPixel == 32) &&
+	       (f.trueColour || f.bitsPerPixel == 8);
+}
+
+// Each viewer's translation function and the bits per pixel it writes,
+// keyed by &cl->format (the `out` every libvncserver encoder passes).
+struct Translation {
+	rfbTranslateFnType fn = nullptr;
+	int bits_per_pixel = 8;
+};
+std::mutex translations_mu; // protects translations
+std::unordered_map<const rfbPixelFormat *, Translation> translations;
+
+// Every viewer's translation function.  libvncserver 0.9.14 writes a
+// SetPixelFormat into cl->format before it asks for the new translation,
+// unlocked, while the viewer's output thread may be encoding an update:
+// the encoder sizes its buffer from cl->format, and the old translation
+// would write its own bytes per pixel (32 into room for 8: past the
+// buffer).  Until the new translation is in, rows come out black in the
+// smaller of the two sizes (a viewer that changes its format in the middle
+// of an update gets that update wrong).
+void safe_translate(char *table, rfbPixelFormat *in, rfbPixelFormat *out, char *iptr, char *optr,
+		    int bytes_between_input_lines, int width, int height)
+{
+	Translation t;
+	{
+		std::lock_guard<std::mutex> l(translations_mu);
+		auto it = translations.find(out);
+		if (it != translations.end())
+			t = it->second;
+	}
+	if (t.fn && t.bits_per_pixel == out->bitsPerPixel) {
+		t.fn(table, in, out, iptr, optr, bytes_between_input_lines, width, height);
+		return;
+	}
+	const int bits = std::min<int>(t.bits_per_pixel, out->bitsPerPixel);
+	std::memset(optr, 0, size_t(width) * size_t(height) * size_t(bits / 8));
+}
+
+// Puts safe_translate() in front of the viewer's translation; with its send
+// lock held (or before its threads run).
+void guard_translation(rfbClientPtr cl)
+{
+	std::lock_guard<std::mutex> l(translations_mu);
+	if (cl->translateFn != safe_translate)
+		translations[&cl->format] = {cl->translateFn, cl->format.bitsPerPixel};
+	cl->translateFn = safe_translate;
+}
+
+void forget_translation(rfbClientPtr cl)
+{
+	std::lock_guard<std::mutex> l(translations_mu);
+	translations.erase(&cl->format);
+}
+
 uint64_t conn_id(rfbClientPtr cl)
 {
 	return reinterpret_cast<uintptr_t>(cl->clientData);
@@ -97,6 +162,7 @@ struct VncCallbacks {
 	static void client_gone(rfbClientPtr cl)
 	{
 		VncServer *v = self(cl);
+		forget_translation(cl); // its threads have ended
 		unsigned left = --v->clients_;
 		if (v->verbose_)
 			std::fprintf(stderr, "v4l2vnc: client %s gone (%u left)\n",
@@ -141,6 +207,7 @@ struct VncCallbacks {
 		unsigned now = ++v->clients_;
 		v->clients_total_++;
 		cl->clientGoneHook = client_gone;
+		guard_translation(cl); // its threads have not started
 		if (v->verbose_)
 			std::fprintf(stderr, "v4l2vnc: client %s connected%s (%u now)\n",
 				     cl->host ? cl->host : "?", ws ? " by WebSocket" : "", now);
@@ -157,10 +224,38 @@ struct VncCallbacks {
 	// to its own default and then installs each viewer's translation from
 	// that: restore ours first, or viewers connected across a resize
 	// would get red and blue swapped.
+	//
+	// On a SetPixelFormat, libvncserver 0.9.14 has written the viewer's
+	// format into cl->format already, unlocked, while the viewer's output
+	// thread may be encoding an update (safe_translate() covers the
+	// translation that does not match it yet):
+	//  - a format it refuses (7 bits per pixel, a 32-bit colour map) stays
+	//    in cl->format after it closes the viewer, and an update still
+	//    sent divides by its bytes per pixel (SIGFPE: the whole daemon
+	//    dies): put ours back at once, then close;
+	//  - the new translation goes in between updates, under the viewer's
+	//    send lock (libvncserver would free the old lookup table under
+	//    an encoder using it).
 	static rfbBool set_translate_function(rfbClientPtr cl)
 	{
 		set_pixel_format(cl->screen);
-		return rfbSetTranslateFunction(cl);
+		if (!translatable(cl->format)) {
+			cl->format = cl->screen->serverFormat;
+			if (self(cl)->verbose_)
+				std::fprintf(stderr,
+					     "v4l2vnc: client %s: unusable pixel format, closed\n",
+					     cl->host ? cl->host : "?");
+			rfbCloseClient(cl);
+			return FALSE;
+		}
+		if (!holding_send_locks)
+			pthread_mutex_lock(&cl->sendMutex);
+		const rfbBool ok = rfbSetTranslateFunction(cl);
+		if (ok)
+			guard_translation(cl);
+		if (!holding_send_locks)
+			pthread_mutex_unlock(&cl->sendMutex);
+		return ok;
 	}
 };
 
@@ -342,28 +437,49 @@ void VncServer::accept_loop()
 	}
 }
 
+void VncServer::pause_accepting(int err)
+{
+	// The connection stays in the backlog: try again in a moment instead
+	// of spinning on a listener that stays readable.
+	accept_paused_until_ = Clock::now() + std::chrono::milliseconds(250);
+	if (accept_pauses_++ % 64 == 0)
+		std::fprintf(stderr, "v4l2vnc: VNC accept: %s; pausing 250 ms\n",
+			     std::strerror(err));
+}
+
 void VncServer::accept_one()
 {
+	// Each connection takes four file descriptors: the socket, its watch,
+	// and later the pipe libvncserver's rfbStartOnHoldClient() makes for
+	// the viewer's thread, which FD_SETs whatever pipe() gave: -1 when out
+	// of descriptors (an abort, or a write before its fd_set).  That pipe
+	// is taken here as a spare, and handshake() closes the spare just
+	// before libvncserver's pipe() reuses its numbers, under fd_mu_.
+	std::lock_guard<std::mutex> fl(fd_mu_);
 	int fd = accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			// The connection stays in the backlog: try again in a
-			// moment instead of spinning on a listener that stays
-			// readable.
-			accept_paused_until_ = Clock::now() + std::chrono::milliseconds(250);
-			if (accept_pauses_++ % 64 == 0)
-				std::fprintf(stderr, "v4l2vnc: VNC accept: %s; pausing 250 ms\n",
-					     std::strerror(errno));
-		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			pause_accepting(errno);
 		return; // EAGAIN, or a connection that died meanwhile
 	}
 	UniqueFd sock(fd);
 	std::string addr = unix_ ? "unix" : peer_address(fd);
+	Conn c;
+	c.watch.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+	int spare[2];
+	if (c.watch.valid() && pipe2(spare, O_CLOEXEC) == 0) {
+		c.spare[0].reset(spare[0]);
+		c.spare[1].reset(spare[1]);
+	} else {
+		pause_accepting(errno);
+	}
 	// libvncserver keeps its sockets in fd_sets (FD_SET past FD_SETSIZE
 	// writes beyond them).
 	const char *why = nullptr;
 	std::lock_guard<std::mutex> l(conn_mu_);
-	if (fd >= FD_SETSIZE)
+	if (!c.spare[1].valid())
+		why = "out of file descriptors";
+	else if (c.spare[1].get() >= FD_SETSIZE)
 		why = "file descriptor beyond FD_SETSIZE";
 	else if (conns_.size() >= max_clients_)
 		why = "too many connections";
@@ -382,12 +498,8 @@ void VncServer::accept_one()
 			per_address_.erase(addr);
 		return;
 	}
-	Conn c;
 	c.addr = addr;
 	c.since = Clock::now();
-	c.watch.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
-	if (!c.watch.valid())
-		return;
 	uint64_t id = next_id_++;
 	per_address_[addr]++;
 	conns_.emplace(id, std::move(c));
@@ -563,7 +675,15 @@ void VncServer::handshake(uint64_t id, UniqueFd fd)
 			// The reference keeps cl alive until we read its thread,
 			// even when the viewer is gone at once.
 			rfbIncrClientRef(cl);
-			rfbStartOnHoldClient(cl);
+			{
+				std::lock_guard<std::mutex> fl(fd_mu_);
+				std::lock_guard<std::mutex> l(conn_mu_);
+				auto it = conns_.find(id);
+				if (it != conns_.end())
+					for (UniqueFd &f : it->second.spare)
+						f.reset();
+				rfbStartOnHoldClient(cl);
+			}
 			{
 				std::lock_guard<std::mutex> t(threads_mu_);
 				client_threads_.push_back(cl->client_thread);
@@ -639,8 +759,10 @@ void VncServer::resize_loop()
 			// Waits for every viewer's send in progress (libvncserver
 			// locks each sendMutex): up to rfbMaxClientWait for a
 			// viewer that stopped reading.
+			holding_send_locks = true;
 			rfbNewFramebuffer(screen_, reinterpret_cast<char *>(p.fb), int(p.width),
 					  int(p.height), 8, 3, 4);
+			holding_send_locks = false;
 			set_pixel_format(screen_);
 			resize_waits_ = false;
 		}

@@ -126,12 +126,14 @@ private:
 		std::string addr;
 		Clock::time_point since;
 		UniqueFd watch;              // a dup of the socket, to shut it down safely
+		UniqueFd spare[2];           // kept for rfbStartOnHoldClient()'s pipe
 		_rfbClientRec *cl = nullptr; // once libvncserver has it
 		bool cut = false;
 	};
 
 	void accept_loop();
 	void accept_one();
+	void pause_accepting(int err); // out of file descriptors (@err)
 	void sweep(Clock::time_point now);
 	void handshake(uint64_t id, UniqueFd fd);
 	void conn_closed(uint64_t id);
@@ -171,6 +173,9 @@ private:
 	std::atomic<uint64_t> auth_failures_{0}, blocked_{0};
 	Blacklist blacklist_; // under conn_mu_
 	Clock::time_point accept_paused_until_{};
+	// Serializes the file descriptors accept_one() takes with the pipe
+	// rfbStartOnHoldClient() makes in place of a connection's spare.
+	std::mutex fd_mu_;
 	bool unix_ = false;
 
 	// Connections (accept to close), keyed by an id of ours.

@@ -58,7 +58,9 @@ caps_seen() {
 		h = $0; sub(/.*height=\(int\)/, "", h); sub(/,.*/, "", h)
 		c = f " " w "x" h; if (c != last) printf "%s%s", sep, c; sep = ", "; last = c }' "$1"
 }
-trap '[ -n "${GST:-}" ] && kill -9 $GST 2>/dev/null; true' EXIT
+# (an if, not "&&": under set -e a failing kill would end the trap, and
+# the script, with status 1)
+trap 'if [ -n "${GST:-}" ]; then kill -9 "$GST" 2>/dev/null || true; fi' EXIT
 
 # a. a modeset by the same client, the CRTC on throughout
 log=/tmp/gst-a.log

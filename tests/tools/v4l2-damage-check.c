@@ -690,18 +690,20 @@ static void test_static(void)
 	int timer, i;
 	long dt;
 
+	/* 10 s, and at least 8 s after the frame (a slow kernel's first) */
 	for (double end = now() + 10; now() < end;) {
 		i = dqbuf(500, &v, NULL);
 		if (i >= 0) {
 			if (memcmp(bufs[i], model, frame_size))
 				violation("static: the frame is not the model");
-			n++;
+			if (!n++ && now() + 8 > end)
+				end = now() + 8;
 			qbuf(i);
 		}
 	}
 	if (n != 1)
 		violation("static: %u frames in 10 s of a static screen, expected 1", n);
-	/* nothing due for 10 s, past DRM's 5 s vblank off delay */
+	/* nothing due for 8 s, past DRM's 5 s vblank off delay */
 	timer = vblank_timer_armed();
 	if (timer > 0)
 		violation("static: vkms's vblank timer still runs after 10 s with no frame due");

@@ -96,6 +96,18 @@ static uint32_t f_cursor(uint32_t x, uint32_t y, void *arg)
 	return a << 24 | a << 16 | a << 8 | a;
 }
 
+/* The primary plane of a solid:RRGGBB scene, else the gradient. */
+static void fill_primary(const char *scene, struct kms_dumb *b)
+{
+	if (!strncmp(scene, "solid:", 6)) {
+		uint32_t c = strtoul(scene + 6, NULL, 16);
+
+		fill(b, f_solid, &c);
+	} else {
+		fill(b, f_gradient, b);
+	}
+}
+
 struct layer {
 	struct kms_dumb buf;
 	int32_t x, y;
@@ -252,11 +264,9 @@ int main(int argc, char **argv)
 	layers[0].on = 1;
 
 	if (!strncmp(scene, "solid:", 6)) {
-		uint32_t c = strtoul(scene + 6, NULL, 16);
-
-		fill(&layers[0].buf, f_solid, &c);
+		fill_primary(scene, &layers[0].buf);
 	} else if (!strcmp(scene, "gradient") || !strcmp(scene, "overlay")) {
-		fill(&layers[0].buf, f_gradient, &layers[0].buf);
+		fill_primary(scene, &layers[0].buf);
 		if (!strcmp(scene, "overlay")) {
 			ret = kms_find_plane(fd, 0, DRM_PLANE_TYPE_OVERLAY, &layers[1].plane);
 			if (ret)
@@ -353,13 +363,7 @@ int main(int argc, char **argv)
 		ret = kms_dumb_create(fd, w, h, DRM_FORMAT_XRGB8888, &layers[0].buf);
 		if (ret)
 			die("primary buffer", ret);
-		if (!strncmp(scene, "solid:", 6)) {
-			uint32_t c = strtoul(scene + 6, NULL, 16);
-
-			fill(&layers[0].buf, f_solid, &c);
-		} else {
-			fill(&layers[0].buf, f_gradient, &layers[0].buf);
-		}
+		fill_primary(scene, &layers[0].buf);
 		ret = kms_mode_blob(fd, w, h, hz, &blob);
 		if (ret)
 			die("mode blob", ret);

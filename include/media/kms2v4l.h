@@ -89,6 +89,7 @@ struct kms2v4l_source *kms2v4l_crtc_init(struct drm_crtc *crtc,
 					 const struct kms2v4l_funcs *funcs,
 					 void *priv);
 void *kms2v4l_source_priv(struct kms2v4l_source *src);
+void kms2v4l_crtc_unplug(struct kms2v4l_source *src);
 
 void kms2v4l_crtc_update(struct kms2v4l_source *src,
 			 struct drm_atomic_state *state);

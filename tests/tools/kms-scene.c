@@ -57,30 +57,6 @@ static int die(const char *what, int err)
 	exit(2);
 }
 
-static void fill(struct kms_dumb *b, uint32_t (*f)(uint32_t x, uint32_t y, void *), void *arg)
-{
-	for (uint32_t y = 0; y < b->height; y++) {
-		uint32_t *row = (uint32_t *)((char *)b->map + y * b->pitch);
-
-		for (uint32_t x = 0; x < b->width; x++)
-			row[x] = f(x, y, arg);
-	}
-}
-
-static uint32_t f_solid(uint32_t x, uint32_t y, void *arg)
-{
-	(void)x; (void)y;
-	return 0xff000000u | *(uint32_t *)arg;
-}
-
-static uint32_t f_gradient(uint32_t x, uint32_t y, void *arg)
-{
-	struct kms_dumb *b = arg;
-
-	return 0xff000000u | (x * 255 / (b->width - 1)) << 16 |
-	       (y * 255 / (b->height - 1)) << 8 | 0x80;
-}
-
 static uint32_t f_overlay(uint32_t x, uint32_t y, void *arg)
 {
 	(void)x; (void)y; (void)arg;
@@ -99,13 +75,7 @@ static uint32_t f_cursor(uint32_t x, uint32_t y, void *arg)
 /* The primary plane of a solid:RRGGBB scene, else the gradient. */
 static void fill_primary(const char *scene, struct kms_dumb *b)
 {
-	if (!strncmp(scene, "solid:", 6)) {
-		uint32_t c = strtoul(scene + 6, NULL, 16);
-
-		fill(b, f_solid, &c);
-	} else {
-		fill(b, f_gradient, b);
-	}
+	kms_fill_scene(b, strncmp(scene, "solid:", 6) ? "gradient" : scene);
 }
 
 struct layer {
@@ -274,23 +244,21 @@ int main(int argc, char **argv)
 			ret = kms_dumb_create(fd, w / 2, h / 2, DRM_FORMAT_ARGB8888, &layers[1].buf);
 			if (ret)
 				die("overlay buffer", ret);
-			fill(&layers[1].buf, f_overlay, NULL);
+			kms_fill(&layers[1].buf, f_overlay, NULL);
 			layers[1].x = w / 4;
 			layers[1].y = h / 4;
 			layers[1].on = 1;
 			n = 2;
 		}
 	} else if (!strcmp(scene, "cursor")) {
-		uint32_t c = 0x204060;
-
-		fill(&layers[0].buf, f_solid, &c);
+		kms_fill_scene(&layers[0].buf, "solid:204060");
 		ret = kms_find_plane(fd, 0, DRM_PLANE_TYPE_CURSOR, &layers[2].plane);
 		if (ret)
 			die("cursor plane", ret);
 		ret = kms_dumb_create(fd, 64, 64, DRM_FORMAT_ARGB8888, &layers[2].buf);
 		if (ret)
 			die("cursor buffer", ret);
-		fill(&layers[2].buf, f_cursor, NULL);
+		kms_fill(&layers[2].buf, f_cursor, NULL);
 		layers[2].x = 10;
 		layers[2].y = 10;
 		layers[2].on = 1;
@@ -328,7 +296,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 2; i++) {
 			if (kms_dumb_create(fd, w, h, DRM_FORMAT_XRGB8888, &alt[i]))
 				die("flip buffer", errno);
-			fill(&alt[i], f_solid, &colours[i]);
+			kms_fill_solid(&alt[i], colours[i]);
 		}
 		/* --hold: time for a capture client to start first */
 		sleep(hold);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -329,4 +330,45 @@ int kms_fence_wait(int fence, int timeout_ms)
 	if (ret < 0)
 		return -errno;
 	return ret == 0 ? -ETIMEDOUT : 0;
+}
+
+void kms_fill(struct kms_dumb *b, uint32_t (*f)(uint32_t x, uint32_t y, void *),
+	      void *arg)
+{
+	for (uint32_t y = 0; y < b->height; y++) {
+		uint32_t *row = (uint32_t *)((char *)b->map + y * b->pitch);
+
+		for (uint32_t x = 0; x < b->width; x++)
+			row[x] = f(x, y, arg);
+	}
+}
+
+static uint32_t f_solid(uint32_t x, uint32_t y, void *arg)
+{
+	(void)x; (void)y;
+	return 0xff000000u | *(uint32_t *)arg;
+}
+
+static uint32_t f_gradient(uint32_t x, uint32_t y, void *arg)
+{
+	struct kms_dumb *b = arg;
+
+	return 0xff000000u | (x * 255 / (b->width - 1)) << 16 |
+	       (y * 255 / (b->height - 1)) << 8 | 0x80;
+}
+
+void kms_fill_solid(struct kms_dumb *buf, uint32_t rgb)
+{
+	kms_fill(buf, f_solid, &rgb);
+}
+
+int kms_fill_scene(struct kms_dumb *buf, const char *scene)
+{
+	if (!strncmp(scene, "solid:", 6))
+		kms_fill_solid(buf, strtoul(scene + 6, NULL, 16));
+	else if (!strcmp(scene, "gradient"))
+		kms_fill(buf, f_gradient, buf);
+	else
+		return -EINVAL;
+	return 0;
 }

@@ -70,6 +70,18 @@ struct kms_layer {
 	int on;
 };
 
+/* Fill @buf (32 bpp) with f(x, y, arg) for every pixel. */
+void kms_fill(struct kms_dumb *buf, uint32_t (*f)(uint32_t x, uint32_t y, void *),
+	      void *arg);
+/* Fill @buf (XRGB8888) with one colour 0xRRGGBB. */
+void kms_fill_solid(struct kms_dumb *buf, uint32_t rgb);
+/*
+ * Fill @buf (XRGB8888) with a scene: "solid:RRGGBB", or "gradient" (red
+ * rising left to right, green top to bottom, blue 0x80). -EINVAL for
+ * anything else.
+ */
+int kms_fill_scene(struct kms_dumb *buf, const char *scene);
+
 /*
  * Compose layers[0..n) (bottom first, XRGB8888 or premultiplied ARGB8888)
  * as vkms does: an opaque black background, 8-bit channels widened by

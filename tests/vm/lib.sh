@@ -165,3 +165,55 @@ stop_within() {
 	wait "$1" || rc=$?
 	[ "$rc" = 0 ] || fail "pid $1: exit status $rc after SIGTERM"
 }
+
+# check_flips CAPLOG RAW FLIPLOG W H HZ N BASE: a capture of N XRGB8888
+# frames (v4l2-ctl --verbose log CAPLOG, frames in RAW) against a flip
+# log ("VBLANK RRGGBB" lines: from that vblank on the CRTC shows that
+# colour). Sequences start at 0 and rise; timestamps advance by the
+# sequence delta times the frame period; each frame, placed at vblank
+# BASE + sequence, shows the colour of the last flip at or before it.
+# Prints how many frames fell after a flip; fails if fewer than 10.
+check_flips() {
+	python3 - "$@" <<'PY'
+import re, sys
+caplog, raw, flips, w, h, hz, n, base = sys.argv[1:]
+w, h, hz, n, base = int(w), int(h), int(hz), int(n), int(base)
+def fail(msg):
+    sys.stderr.write("check_flips: FAIL: %s: %s\n" % (caplog, msg))
+    sys.exit(1)
+log = open(caplog).read()
+seqs = [int(x) for x in re.findall(r"seq: *([0-9]+)", log)]
+stamps = [float(x) for x in re.findall(r" ts: *([0-9.]+)", log)]
+if len(seqs) != n or len(stamps) != n:
+    fail("got %d frames, expected %d" % (len(seqs), n))
+if seqs[0] != 0:
+    fail("first sequence is %d, expected 0" % seqs[0])
+marks = [(int(v), c) for v, c in (l.split() for l in open(flips) if l.strip())]
+data = open(raw, "rb").read()
+checked = 0
+for i in range(n):
+    vbl = base + seqs[i]
+    if i:
+        d = seqs[i] - seqs[i - 1]
+        if d <= 0:
+            fail("sequence %d after %d" % (seqs[i], seqs[i - 1]))
+        # the timestamp delta over the frame period is the sequence delta
+        p = (stamps[i] - stamps[i - 1]) * hz
+        if not d - 0.05 < p < d + 0.05:
+            fail("frame %d: timestamps %s -> %s for %d vblanks" % (i, stamps[i - 1], stamps[i], d))
+    want = None
+    for v, c in marks:
+        if v <= vbl:
+            want = c
+    if want is None:
+        continue
+    px = data[i * w * h * 4:i * w * h * 4 + 3]
+    got = "%02x%02x%02x" % (px[2], px[1], px[0])
+    if got != want:
+        fail("frame %d (vblank %d) shows %s, the last flip before it shows %s" % (i, vbl, got, want))
+    checked += 1
+if checked < 10:
+    fail("only %d frames fell after the first flip" % checked)
+print(checked)
+PY
+}

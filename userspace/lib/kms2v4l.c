@@ -394,13 +394,19 @@ int kms2v4l_find(const char *what, struct kms2v4l_node_info *info)
 	r = -ENOENT;
 	for (size_t i = 0; i < n && r; i++) {
 		const struct kms2v4l_node_info *x = &list[i];
-		char crtc[32] = "";
+		char crtc[32] = "", card[16] = "";
+		size_t clen = 0;
 
-		if (x->drm_card >= 0)
+		if (x->drm_card >= 0) {
 			snprintf(crtc, sizeof(crtc), "card%d-crtc%d",
 				 x->drm_card, x->drm_crtc_index);
+			clen = (size_t)snprintf(card, sizeof(card), "card%d:",
+						x->drm_card);
+		}
 		if (!strcmp(x->path, what) ||
 		    names_match(x->connectors, what) || !strcmp(crtc, what) ||
+		    (clen && !strncmp(what, card, clen) &&
+		     names_match(x->connectors, what + clen)) ||
 		    !strcmp(x->name, what) || !strcmp(x->card, what)) {
 			*info = *x;
 			r = 0;

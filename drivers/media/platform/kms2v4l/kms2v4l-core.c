@@ -283,18 +283,47 @@ static void kms2v4l_v4l2_release(struct v4l2_device *v4l2_dev)
  * cut every tie to the driver. Clients that still hold the node open
  * get errors; the memory goes with the last of them.
  */
-static void kms2v4l_crtc_release(struct drm_device *drm, void *data)
+static void kms2v4l_detach(struct kms2v4l_source *src)
 {
-	struct kms2v4l_source *src = data;
-
+	if (src->unplugged)
+		return;
+	src->unplugged = true;
 	v4l2_device_disconnect(&src->v4l2_dev);
 	vb2_video_unregister_device(&src->vdev);
 	mutex_lock(&src->lock);
 	WRITE_ONCE(src->funcs, NULL);
 	src->crtc = NULL;
 	mutex_unlock(&src->lock);
+}
+
+static void kms2v4l_crtc_release(struct drm_device *drm, void *data)
+{
+	struct kms2v4l_source *src = data;
+
+	kms2v4l_detach(src);
 	v4l2_device_put(&src->v4l2_dev);
 }
+
+/**
+ * kms2v4l_crtc_unplug() - remove a CRTC's capture node before the DRM
+ *	device is released
+ * @src: from kms2v4l_crtc_init(), or NULL
+ *
+ * The node is a child of the DRM device's parent device and otherwise
+ * goes when the DRM device is released, which clients holding the DRM
+ * device open can delay. A driver that removes the parent device at
+ * that point (a virtual device destroyed at the user's request) calls
+ * this after drm_dev_unregister() and its last commit, and before it
+ * removes the parent: the node goes now, as it would at release
+ * (a stream is stopped, clients get errors), and nothing more of the
+ * driver is called. Process context.
+ */
+void kms2v4l_crtc_unplug(struct kms2v4l_source *src)
+{
+	if (src)
+		kms2v4l_detach(src);
+}
+EXPORT_SYMBOL_GPL(kms2v4l_crtc_unplug);
 
 /**
  * kms2v4l_crtc_init() - offer a CRTC as a V4L2 capture node

@@ -84,6 +84,7 @@ struct kms2v4l_buffer {
  * @crtc_id: KMS object id of the CRTC
  * @has_vblank: the device has vblank support: sequence numbers are the
  *	CRTC's vblank counter, else the count of frames produced
+ * @unplugged: the node is gone (kms2v4l_crtc_unplug() or release)
  * @formats: the formats the node offers, from the driver's list
  * @num_formats: entries of @formats
  * @v4l2_dev: the V4L2 device of this node
@@ -136,6 +137,7 @@ struct kms2v4l_source {
 	unsigned int crtc_index;
 	u32 crtc_id;
 	bool has_vblank;
+	bool unplugged;
 	struct kms2v4l_format formats[KMS2V4L_MAX_FORMATS];
 	unsigned int num_formats;
 

@@ -159,7 +159,9 @@ int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count);
  * kms2v4l_find() - the capture node that shows @what.
  * @what: a node path ("/dev/video2"), a connector name ("Virtual-1",
  *        compared case-insensitively with each name the node lists),
- *        "cardN-crtcM", or the node's sysfs name or QUERYCAP card.
+ *        a connector of one card ("card1:Virtual-2", for names that
+ *        repeat across DRM devices), "cardN-crtcM", or the node's sysfs
+ *        name or QUERYCAP card.
  * @info: filled in with the node found.
  *
  * Return: 0, -ENOENT when no node matches, or -errno from enumeration.

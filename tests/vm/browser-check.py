@@ -14,7 +14,13 @@ must show kms-scene's gradient (red x * 255 / (w - 1), green
 y * 255 / (h - 1), blue 0x80): each sampled pixel must match it within
 YUV rounding, the size must be the mode's, and a device label must name
 the node (WANT_LABEL). Exits 0 when all holds.
+
+With BROWSER_CHECK_CAMERA_LOCK=FILE, browsers started at the same time
+use the camera one at a time: the page's first step (before
+getUserMedia()) is answered only once this process holds an flock on
+FILE, which it keeps until its browser has exited.
 """
+import fcntl
 import http.server
 import json
 import os
@@ -70,6 +76,9 @@ const step = what => fetch('/step', {method: 'POST', body: what});
 </script>
 """
 
+# for the page's result: headless start-up under TCG takes a minute or
+# two, longer beside another browser, whose camera use it may then wait for
+LIMIT = 270
 TOLERANCE = 6  # BT.601 limited range and 4:2:0 chroma, there and back (seen: 2)
 
 
@@ -80,6 +89,8 @@ def main(argv):
     result = {}
     steps = []
     got = threading.Event()
+    lock_path = os.environ.get("BROWSER_CHECK_CAMERA_LOCK")
+    lock = open(lock_path, "a") if lock_path else None
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -93,12 +104,17 @@ def main(argv):
         def do_POST(self):
             n = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(n)
-            self.send_response(204)
-            self.end_headers()
             if self.path == "/step":
                 steps.append(body.decode(errors="replace"))
                 print(f"{browser}: {steps[-1]}", flush=True)
+                if lock and len(steps) == 1:
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    print(f"{browser}: has the camera to itself", flush=True)
+                self.send_response(204)
+                self.end_headers()
                 return
+            self.send_response(204)
+            self.end_headers()
             result.update(json.loads(body))
             got.set()
 
@@ -126,15 +142,17 @@ def main(argv):
     log = open(os.path.join(profile, "browser.log"), "w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        if not got.wait(180):
+        if not got.wait(LIMIT):
             log.flush()
             with open(log.name) as f:
                 tail = f.read()[-3000:]
-            sys.exit(f"{browser}: no result in 180 s (last step: "
+            sys.exit(f"{browser}: no result in {LIMIT} s (last step: "
                      f"{steps[-1] if steps else 'none, the page never ran'}); its log:\n{tail}")
     finally:
         proc.kill()
         proc.wait()
+        if lock:
+            lock.close()  # the camera is free: the browser has exited
         server.shutdown()
         shutil.rmtree(profile, ignore_errors=True)
 

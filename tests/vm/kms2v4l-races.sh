@@ -6,7 +6,7 @@
 #    G_PARM while a client streams (its buffers keep their size);
 # 1. a client that goes straight to REQBUFS after a modeset gets frames
 #    of the new size (the format follows the mode when it changes);
-# 2. 300 rounds of STREAMON / 3 frames / STREAMOFF / REQBUFS(0) /
+# 2. 200 rounds of STREAMON / 3 frames / STREAMOFF / REQBUFS(0) /
 #    REQBUFS(4) beside a process doing modesets (a buffer completed
 #    after STREAMOFF was a use-after-free at REQBUFS(0));
 # 3. 15 rounds of loading vkms, streaming and removing it at once (the
@@ -58,7 +58,7 @@ info "a client going straight to REQBUFS follows the mode"
 	done
 ) &
 modesets=$!
-"$TOOLS/v4l2-race" cycle "$dev" 300 3 || fail "stream cycles"
+"$TOOLS/v4l2-race" cycle "$dev" 200 3 || fail "stream cycles"
 kill $modesets
 wait $modesets 2>/dev/null || true
 # The loop's last kms-scene outlives it by up to its --hold second and
@@ -66,7 +66,7 @@ wait $modesets 2>/dev/null || true
 pkill -x kms-scene 2>/dev/null || true
 for _ in $(seq 50); do pgrep -x kms-scene >/dev/null || break; sleep 0.1; done
 pgrep -x kms-scene >/dev/null && fail "a kms-scene of the modeset loop did not exit"
-info "300 stream cycles beside modesets"
+info "200 stream cycles beside modesets"
 
 # 3. Bring-up and teardown, with a streaming client and fbdev.
 for i in $(seq 15); do

@@ -210,7 +210,10 @@ for i in range(n):
     px = data[i * w * h * 4:i * w * h * 4 + 3]
     got = "%02x%02x%02x" % (px[2], px[1], px[0])
     if got != want:
-        fail("frame %d (vblank %d) shows %s, the last flip before it shows %s" % (i, vbl, got, want))
+        near = " ".join("%d:%s" % m for m in marks if vbl - 3 <= m[0] <= vbl + 3)
+        frames = " ".join(str(base + q) for q in seqs[max(0, i - 2):i + 3])
+        fail("frame %d (vblank %d) shows %s, the last flip before it shows %s "
+             "(flips near it %s; frames at vblanks %s)" % (i, vbl, got, want, near, frames))
     checked += 1
 if checked < 10:
     fail("only %d frames fell after the first flip" % checked)

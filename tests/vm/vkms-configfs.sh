@@ -254,9 +254,21 @@ for i in 0 1 2; do
 	cmp -s /tmp/head$i.raw "${expected[i]}" ||
 		fail "${nodes[i]} does not show its head's scene: $(cmp /tmp/head$i.raw "${expected[i]}" 2>&1 | head -1)"
 done
+info "each of ${nodes[*]} shows its own CRTC, byte for byte"
+# libkms2v4l (through v4l2vnc --device) finds a head by card and connector
+conn=$(v4l2-ctl -d "${nodes[1]}" -C drm_connectors | sed -n 's/.*: *//p' | tr -d "'")
+[ -n "$conn" ] || fail "${nodes[1]} names no connector while lit"
+vnc_bin=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc
+"$vnc_bin" --device "${card2##*/}:$conn" --port 5977 >/tmp/vnc-find.log 2>&1 &
+vnc=$!
+for _ in $(seq 100); do grep -q "^.*output " /tmp/vnc-find.log && break; sleep 0.1; done
+kill $vnc 2>/dev/null || true
+wait $vnc 2>/dev/null || true
+grep -q "output ${card2##*/}:$conn is ${nodes[1]}\$" /tmp/vnc-find.log ||
+	fail "v4l2vnc --device ${card2##*/}:$conn: $(cat /tmp/vnc-find.log)"
+info "${card2##*/}:$conn is ${nodes[1]} for libkms2v4l"
 exec {H2}>&- {HS}>&-
 sleep 1
-info "each of ${nodes[*]} shows its own CRTC, byte for byte"
 
 W=320 H=240 HZ=30 N=60
 "$TOOLS/kms-heads" --card "$card2" --hold 2 --flips 150 --log /tmp/fl2 gradient gradient \

@@ -400,8 +400,8 @@ int kms2v4l_find(const char *what, struct kms2v4l_node_info *info)
 		if (x->drm_card >= 0) {
 			snprintf(crtc, sizeof(crtc), "card%d-crtc%d",
 				 x->drm_card, x->drm_crtc_index);
-			clen = (size_t)snprintf(card, sizeof(card), "card%d:",
-						x->drm_card);
+			clen = (size_t)snprintf(card, sizeof(card),
+						"card%d:", x->drm_card);
 		}
 		if (!strcmp(x->path, what) ||
 		    names_match(x->connectors, what) || !strcmp(crtc, what) ||

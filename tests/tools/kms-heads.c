@@ -105,20 +105,14 @@ static int list_objects(int fd)
 
 static void write_file(const char *prefix, int i, const struct kms_dumb *b)
 {
-	char path[256];
-	uint8_t *img = malloc((size_t)b->width * b->height * 4);
 	struct kms_layer l = { b, 0, 0, 1 };
-	FILE *f;
+	char path[256];
+	int ret;
 
 	snprintf(path, sizeof(path), "%s.%d", prefix, i);
-	f = fopen(path, "wb");
-	if (!f || !img)
-		die(path, errno ? errno : ENOMEM);
-	kms_compose(&l, 1, b->width, b->height, img);
-	if (fwrite(img, 4, (size_t)b->width * b->height, f) != (size_t)b->width * b->height ||
-	    fclose(f))
-		die(path, errno);
-	free(img);
+	ret = kms_write_composed(path, &l, 1, b->width, b->height);
+	if (ret)
+		die(path, ret);
 }
 
 /* Wait until every head has its flip event of this round. */

@@ -98,17 +98,13 @@ static void write_expected(const char *path, struct layer *layers, int n,
 			   uint32_t w, uint32_t h)
 {
 	struct kms_layer kl[3];
-	uint8_t *img = malloc((size_t)w * h * 4);
-	FILE *f = fopen(path, "wb");
+	int ret;
 
-	if (!f || !img)
-		die(path, errno ? errno : ENOMEM);
 	for (int i = 0; i < n; i++)
 		kl[i] = (struct kms_layer){ &layers[i].buf, layers[i].x, layers[i].y, layers[i].on };
-	kms_compose(kl, n, w, h, img);
-	if (fwrite(img, 4, (size_t)w * h, f) != (size_t)w * h || fclose(f))
-		die(path, errno);
-	free(img);
+	ret = kms_write_composed(path, kl, n, w, h);
+	if (ret)
+		die(path, ret);
 }
 
 /* Wait for the flip-complete event; its sequence is the flip's vblank. */

@@ -372,3 +372,22 @@ int kms_fill_scene(struct kms_dumb *buf, const char *scene)
 		return -EINVAL;
 	return 0;
 }
+
+int kms_write_composed(const char *path, const struct kms_layer *layers, int n,
+		       uint32_t w, uint32_t h)
+{
+	uint8_t *img = malloc((size_t)w * h * 4);
+	FILE *f;
+	int ret = 0;
+
+	if (!img)
+		return -ENOMEM;
+	kms_compose(layers, n, w, h, img);
+	f = fopen(path, "wb");
+	if (!f || fwrite(img, 4, (size_t)w * h, f) != (size_t)w * h)
+		ret = errno ? -errno : -EIO;
+	if (f && fclose(f) && !ret)
+		ret = errno ? -errno : -EIO;
+	free(img);
+	return ret;
+}

@@ -91,6 +91,10 @@ int kms_fill_scene(struct kms_dumb *buf, const char *scene);
 void kms_compose(const struct kms_layer *layers, int n, uint32_t w, uint32_t h,
 		 uint8_t *out);
 
+/* kms_compose() into the file @path; -errno on failure. */
+int kms_write_composed(const char *path, const struct kms_layer *layers, int n,
+		       uint32_t w, uint32_t h);
+
 /* Wait until sync_file @fence signals; -ETIMEDOUT after @timeout_ms. */
 int kms_fence_wait(int fence, int timeout_ms);
 

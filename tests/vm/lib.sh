@@ -7,16 +7,19 @@ fail() { echo "$T: FAIL: $*" >&2; exit 1; }
 skip() { echo "$T: SKIP: $*"; exit 77; }
 info() { echo "$T: $*"; }
 
-# The /dev/dri/cardN of the vkms device.
-vkms_card() {
+# The /dev/dri/cardN whose parent (platform) device is named $1: "vkms"
+# for the module parameters' device, a configfs device's own name.
+card_of() {
 	local c
-	for c in /sys/class/drm/card[0-9]*; do
-		[ "$(basename "$(readlink -f "$c/device")")" = vkms ] || continue
+	for c in /sys/devices/platform/"$1"/drm/card[0-9]*; do
+		[ -e "$c" ] || return 1
 		echo "/dev/dri/${c##*/}"
 		return 0
 	done
-	return 1
 }
+
+# The /dev/dri/cardN of the vkms device.
+vkms_card() { card_of vkms; }
 
 # The /dev/videoN whose V4L2 name (sysfs 'name') matches the ERE $1.
 video_by_name() {

@@ -23,16 +23,6 @@ mountpoint -q $CFS || mount -t configfs none $CFS
 V=$CFS/vkms
 [ -d $V ] || fail "no $V: vkms without its configfs interface"
 
-# The /dev/dri/cardN whose parent (platform) device is named $1.
-card_of() {
-	local c
-	for c in /sys/devices/platform/"$1"/drm/card[0-9]*; do
-		[ -e "$c" ] || return 1
-		echo "/dev/dri/${c##*/}"
-		return 0
-	done
-}
-
 # must_fail ERROR CMD...: CMD fails and says ERROR (strerror text).
 must_fail() {
 	local want=$1 out

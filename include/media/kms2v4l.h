@@ -88,6 +88,7 @@ struct kms2v4l_source *kms2v4l_crtc_init(struct drm_crtc *crtc,
 					 unsigned int num_formats,
 					 const struct kms2v4l_funcs *funcs,
 					 void *priv);
+struct kms2v4l_source *kms2v4l_mirror_init(struct drm_crtc *crtc);
 void *kms2v4l_source_priv(struct kms2v4l_source *src);
 void kms2v4l_crtc_unplug(struct kms2v4l_source *src);
 

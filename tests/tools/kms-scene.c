@@ -31,7 +31,8 @@
  * --flips N page-flips between solid colours N times (after --hold
  * seconds), one flip per vblank, and logs "SEQUENCE RRGGBB" for each
  * flip's completion event: from that vblank on, the CRTC shows that
- * colour.
+ * colour. A driver without vblanks completes a flip at once, with
+ * sequence 0: its flips are paced at the mode's rate instead.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
@@ -294,8 +296,11 @@ int main(int argc, char **argv)
 				die("flip buffer", errno);
 			kms_fill_solid(&alt[i], colours[i]);
 		}
+		struct timespec next;
+
 		/* --hold: time for a capture client to start first */
 		sleep(hold);
+		clock_gettime(CLOCK_MONOTONIC, &next);
 		for (uint32_t i = 0; i < flips; i++) {
 			uint64_t seq;
 
@@ -307,6 +312,15 @@ int main(int argc, char **argv)
 			drmModeAtomicFree(req);
 			wait_flip(fd, &seq);
 			fprintf(lf, "%llu %06x\n", (unsigned long long)seq, colours[i & 1]);
+			if (seq)
+				continue;
+			/* no vblanks: one flip per period of the mode */
+			next.tv_nsec += 1000000000L / hz;
+			if (next.tv_nsec >= 1000000000L) {
+				next.tv_sec++;
+				next.tv_nsec -= 1000000000L;
+			}
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 		}
 		fclose(lf);
 		printf("kms-scene: %u flips logged to %s\n", flips, log);

@@ -29,9 +29,11 @@ for f in drivers/media/platform/kms2v4l/*.[ch] drivers/media/platform/kms2v4l/Kc
 	include/media/kms2v4l.h include/uapi/linux/kms2v4l.h tests/kmod/*.c; do
 	report "$f" "$(perl "$cp" --strict --no-tree --terse --show-types -f "$f" 2>&1)"
 done
-while read -r p _; do
-	case "$p" in ''|'#'*) continue ;; esac
-	# from stdin, so that checkpatch reads it as a patch, not as a file
-	report "$p" "$(cd /tmp && perl "$cp" --strict --no-tree --terse - <"$src/drivers/gpu/drm/vkms/$p" 2>&1)"
-done <drivers/gpu/drm/vkms/series
+for d in vkms tiny virtio; do
+	while read -r p _; do
+		case "$p" in ''|'#'*) continue ;; esac
+		# from stdin, so that checkpatch reads it as a patch, not as a file
+		report "$p" "$(cd /tmp && perl "$cp" --strict --no-tree --terse - <"$src/drivers/gpu/drm/$d/$p" 2>&1)"
+	done <"drivers/gpu/drm/$d/series"
+done
 exit $((failures > 0))

@@ -78,6 +78,11 @@
  * dma_fence_begin_signalling() and dma_fence_end_signalling(); the core
  * annotates its own part of it.
  *
+ * A driver that composes nothing, and so has no frames to give, joins
+ * with kms2v4l_mirror_init() instead: the core reads the frames back
+ * from the primary plane's framebuffer (see "mirroring a CRTC" in
+ * kms2v4l-mirror.c).
+ *
  * Memory is vmalloc-backed vb2 (MMAP, USERPTR, DMABUF import, EXPBUF).
  */
 
@@ -283,7 +288,7 @@ static void kms2v4l_v4l2_release(struct v4l2_device *v4l2_dev)
  * cut every tie to the driver. Clients that still hold the node open
  * get errors; the memory goes with the last of them.
  */
-static void kms2v4l_detach(struct kms2v4l_source *src)
+void kms2v4l_detach(struct kms2v4l_source *src)
 {
 	if (src->unplugged)
 		return;
@@ -648,7 +653,8 @@ void kms2v4l_crtc_update(struct kms2v4l_source *src,
 	unsigned long flags;
 	bool lit, changed;
 
-	if (IS_ERR_OR_NULL(src))
+	/* after a mirror's unplug, the same commit may call again */
+	if (IS_ERR_OR_NULL(src) || src->unplugged)
 		return;
 	cs = drm_atomic_get_new_crtc_state(state, src->crtc);
 	if (!cs)
@@ -667,6 +673,8 @@ void kms2v4l_crtc_update(struct kms2v4l_source *src,
 	kms2v4l_follow_mode_locked(src);
 	kms2v4l_damage_add(src, cs, &damage);
 	spin_unlock_irqrestore(&src->qlock, flags);
+	if (src->mirror)
+		kms2v4l_mirror_update(src->mirror, state, cs);
 
 	if (changed && video_is_registered(&src->vdev))
 		v4l2_event_queue(&src->vdev, &ev);
@@ -747,7 +755,7 @@ EXPORT_SYMBOL_GPL(kms2v4l_frame_wanted);
 /* With @qlock held: take the oldest queued buffer, if the stream fits. */
 static struct kms2v4l_buffer *
 kms2v4l_take_buffer(struct kms2v4l_source *src,
-		    const struct drm_crtc_state *state, int *err)
+		    const struct kms2v4l_shown *shown, int *err)
 {
 	struct kms2v4l_buffer *buf;
 
@@ -756,8 +764,8 @@ kms2v4l_take_buffer(struct kms2v4l_source *src,
 		*err = -ENODEV;
 		return NULL;
 	}
-	if (!state->active || state->mode.hdisplay != src->stream->width ||
-	    state->mode.vdisplay != src->stream->height ||
+	if (!shown->active || shown->width != src->stream->width ||
+	    shown->height != src->stream->height ||
 	    list_empty(&src->buf_list) || !kms2v4l_frame_due(src)) {
 		*err = -EAGAIN;
 		return NULL;
@@ -886,6 +894,36 @@ int kms2v4l_frame_begin(struct kms2v4l_source *src,
 			const struct drm_crtc_state *state,
 			struct kms2v4l_frame *frame)
 {
+	struct kms2v4l_shown shown;
+
+	if (IS_ERR_OR_NULL(src))
+		return -ENODEV;
+	shown.state = state;
+	shown.active = state->active;
+	shown.width = state->mode.hdisplay;
+	shown.height = state->mode.vdisplay;
+	return kms2v4l_frame_begin_shown(src, &shown, frame);
+}
+EXPORT_SYMBOL_GPL(kms2v4l_frame_begin);
+
+/**
+ * kms2v4l_frame_begin_shown() - kms2v4l_frame_begin() for a CRTC state
+ *	described by its parts
+ * @src: the source
+ * @shown: the state's key (as given to the damage it takes), whether its
+ *	CRTC is on and its mode's size
+ * @frame: as for kms2v4l_frame_begin()
+ *
+ * For the core's own readback, which writes a frame after the commit's
+ * state is gone. Process context.
+ *
+ * Return: as kms2v4l_frame_begin().
+ */
+int kms2v4l_frame_begin_shown(struct kms2v4l_source *src,
+			      const struct kms2v4l_shown *shown,
+			      struct kms2v4l_frame *frame)
+{
+	const struct drm_crtc_state *state = shown->state;
 	struct dma_fence *fence = NULL;
 	struct kms2v4l_buffer *buf;
 	unsigned int skipped = 0;
@@ -895,11 +933,9 @@ int kms2v4l_frame_begin(struct kms2v4l_source *src,
 	void *vaddr;
 	int ret = 0;
 
-	if (IS_ERR_OR_NULL(src))
-		return -ENODEV;
 	for (;;) {
 		spin_lock_irqsave(&src->qlock, flags);
-		buf = kms2v4l_take_buffer(src, state, &ret);
+		buf = kms2v4l_take_buffer(src, shown, &ret);
 		spin_unlock_irqrestore(&src->qlock, flags);
 		if (!buf || !kms2v4l_buffer_is_imported(buf))
 			break;
@@ -935,11 +971,14 @@ int kms2v4l_frame_begin(struct kms2v4l_source *src,
 		return ret ? ret : -EAGAIN;
 	}
 
-	/* Only this function and stop_streaming() read @stream. */
+	/*
+	 * stop_streaming() may clear @stream now, but the stream's storage
+	 * stays until this frame has ended (the next start waits for that).
+	 */
 	frame->format = src->stream_format->drm;
-	frame->width = src->stream->width;
-	frame->height = src->stream->height;
-	frame->pitch = src->stream->bytesperline;
+	frame->width = src->stream_fmt.width;
+	frame->height = src->stream_fmt.height;
+	frame->pitch = src->stream_fmt.bytesperline;
 	frame->age = buf->frame ? min_t(u64, src->frames - buf->frame + 1, UINT_MAX) : 0;
 	spin_lock_irqsave(&src->qlock, flags);
 	kms2v4l_take_damage(src, buf, state, frame);
@@ -959,7 +998,6 @@ int kms2v4l_frame_begin(struct kms2v4l_source *src,
 	iosys_map_set_vaddr(&frame->map, vaddr);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(kms2v4l_frame_begin);
 
 /**
  * kms2v4l_frame_end() - complete a frame
@@ -974,6 +1012,22 @@ EXPORT_SYMBOL_GPL(kms2v4l_frame_begin);
  */
 void kms2v4l_frame_end(struct kms2v4l_source *src, struct kms2v4l_frame *frame,
 		       int error)
+{
+	kms2v4l_frame_finish(src, frame, error, false);
+}
+EXPORT_SYMBOL_GPL(kms2v4l_frame_end);
+
+/**
+ * kms2v4l_frame_finish() - complete a frame, or take it back
+ * @src: the source
+ * @frame: as for kms2v4l_frame_end()
+ * @error: as for kms2v4l_frame_end()
+ * @cancel: do not deliver the frame: its buffer goes back to the head of
+ *	the queue, its content unknown, as for a frame whose vblank does
+ *	not advance
+ */
+void kms2v4l_frame_finish(struct kms2v4l_source *src,
+			  struct kms2v4l_frame *frame, int error, bool cancel)
 {
 	struct kms2v4l_buffer *buf = frame->buf;
 	enum vb2_buffer_state state = VB2_BUF_STATE_DONE;
@@ -990,7 +1044,7 @@ void kms2v4l_frame_end(struct kms2v4l_source *src, struct kms2v4l_frame *frame,
 	spin_lock_irqsave(&src->qlock, flags);
 	seq = src->has_vblank ? frame->vblank : src->produced;
 	src->produced++;
-	deliver = src->stream &&
+	deliver = src->stream && !cancel &&
 		  (!src->sequence_valid || seq > src->last_sequence);
 	if (deliver) {
 		if (!src->sequence_valid) {
@@ -1023,7 +1077,6 @@ void kms2v4l_frame_end(struct kms2v4l_source *src, struct kms2v4l_frame *frame,
 	dma_fence_end_signalling(cookie);
 	kms2v4l_frame_done(src);
 }
-EXPORT_SYMBOL_GPL(kms2v4l_frame_end);
 
 MODULE_DESCRIPTION("V4L2 capture of what KMS CRTCs show");
 MODULE_AUTHOR("kms2v4l developers");

@@ -74,6 +74,22 @@ struct kms2v4l_buffer {
 #define to_kms2v4l_buffer(b) container_of(b, struct kms2v4l_buffer, vb)
 
 /**
+ * struct kms2v4l_shown - the CRTC state a frame shows, as the core needs it
+ * @state: the state (a key for its commit's damage, never dereferenced)
+ * @active: whether the CRTC is on in it
+ * @width: its mode's hdisplay
+ * @height: its mode's vdisplay
+ */
+struct kms2v4l_shown {
+	const struct drm_crtc_state *state;
+	bool active;
+	unsigned int width;
+	unsigned int height;
+};
+
+struct kms2v4l_mirror;
+
+/**
  * struct kms2v4l_source - one CRTC offered as a V4L2 capture node
  * @crtc: the CRTC; NULL once its DRM device is released
  * @funcs: the driver's callbacks; NULL once its DRM device is released
@@ -82,8 +98,11 @@ struct kms2v4l_buffer {
  * @card: DRM minor index (the N of /dev/dri/cardN)
  * @crtc_index: index of the CRTC on its device
  * @crtc_id: KMS object id of the CRTC
- * @has_vblank: the device has vblank support: sequence numbers are the
- *	CRTC's vblank counter, else the count of frames produced
+ * @has_vblank: the driver gives each frame's sequence (the CRTC's vblank
+ *	counter, or a mirror's count of commits), else the core counts the
+ *	frames produced
+ * @mirror: the core's readback of the CRTC's primary plane, for a driver
+ *	that joined with kms2v4l_mirror_init(); NULL otherwise
  * @unplugged: the node is gone (kms2v4l_crtc_unplug() or release)
  * @formats: the formats the node offers, from the driver's list
  * @num_formats: entries of @formats
@@ -137,6 +156,7 @@ struct kms2v4l_source {
 	unsigned int crtc_index;
 	u32 crtc_id;
 	bool has_vblank;
+	struct kms2v4l_mirror *mirror;
 	bool unplugged;
 	struct kms2v4l_format formats[KMS2V4L_MAX_FORMATS];
 	unsigned int num_formats;
@@ -197,6 +217,17 @@ void kms2v4l_get_format(struct kms2v4l_source *src,
 			struct v4l2_pix_format *fmt,
 			struct v4l2_dv_timings *timings);
 void kms2v4l_notify_due(struct kms2v4l_source *src);
+int kms2v4l_frame_begin_shown(struct kms2v4l_source *src,
+			      const struct kms2v4l_shown *shown,
+			      struct kms2v4l_frame *frame);
+void kms2v4l_frame_finish(struct kms2v4l_source *src,
+			  struct kms2v4l_frame *frame, int error, bool cancel);
+void kms2v4l_detach(struct kms2v4l_source *src);
+
+/* kms2v4l-mirror.c */
+void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
+			   struct drm_atomic_state *state,
+			   const struct drm_crtc_state *cs);
 
 /* kms2v4l-fence.c */
 int kms2v4l_fence_begin(struct kms2v4l_buffer *buf, struct dma_fence *fence);

@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kms2v4l - mirror a scanout driver's CRTC: the core reads the frames
+ * back from the primary plane's framebuffer
+ */
+
+/**
+ * DOC: mirroring a CRTC
+ *
+ * A driver that scans a framebuffer out and composes nothing (bochs,
+ * virtio-gpu and most display hardware) joins with kms2v4l_mirror_init()
+ * instead of kms2v4l_crtc_init(): the core then produces the frames
+ * itself, from the framebuffer of the CRTC's primary plane. The driver
+ * makes the same update call as any other, kms2v4l_crtc_update(), from
+ * wherever its commit has put the new state on the screen: its CRTC's
+ * atomic_enable, atomic_disable and atomic_flush (or a simple display
+ * pipe's enable, disable and update). It writes no pixels and needs no
+ * callbacks.
+ *
+ * Each commit that reaches the update call is a frame: a page flip, a
+ * plane update, a modeset, and DIRTYFB (which the atomic helper
+ * drm_atomic_helper_dirtyfb() turns into a commit with FB_DAMAGE_CLIPS;
+ * a driver whose framebuffers have no dirty callback gets no frames for
+ * front-buffer drawing, fbcon included). While a client streams and has
+ * a buffer queued, a worker maps the framebuffer (system or I/O memory;
+ * an imported dma-buf with CPU access bracketed), and copies into the
+ * buffer what the buffer lacks: with V4L2_CID_KMS2V4L_PARTIAL_FRAMES the
+ * damage since the frame it holds (see the overview), else the whole
+ * frame, converting from XRGB8888 or ARGB8888 into the format the client
+ * chose. Pixels of the CRTC the plane does not cover are black. A commit
+ * made while no buffer is queued waits for the next buffer; the commit
+ * itself never waits for a copy, and nothing is mapped or copied while
+ * nobody streams.
+ *
+ * When the driver is unbound (drm_dev_unplug(), then the commit of
+ * drm_atomic_helper_shutdown() switching the CRTC off), the node goes
+ * at once: a stream ends, and the mirror holds no framebuffer past the
+ * driver's remove.
+ *
+ * A frame is delivered only if no commit arrived while it was being
+ * copied: otherwise its buffer goes back to the queue and the next
+ * commit's frame is copied into it, so a frame never mixes two commits
+ * and a client may draw into a buffer it has just flipped away from.
+ *
+ * Sequence numbers count the commits on the CRTC, from the stream's
+ * first frame; V4L2_CID_KMS2V4L_SEQUENCE_BASE holds the count of that
+ * first frame, so a gap means commits whose frames were not delivered
+ * (no buffer queued in time). Timestamps are the CLOCK_MONOTONIC time of
+ * the commit's update call. Frames come when the display changes (a
+ * static screen gives a stream's first frame and then none); "Every
+ * Vblank" pacing delivers a frame for every commit, "On Change" only for
+ * commits that changed a pixel.
+ */
+
+#include <drm/drm_atomic.h>
+#include <drm/drm_crtc.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_fourcc.h>
+#include <drm/drm_framebuffer.h>
+#include <drm/drm_gem_framebuffer_helper.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_plane.h>
+#include <drm/drm_print.h>
+#include <linux/dma-direction.h>
+#include <linux/iosys-map.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "kms2v4l-priv.h"
+
+/*
+ * What a mirror offers, preferred first: RGB as framebuffers hold it,
+ * YUV for encoders and browsers. NV12 goes last: Debian 12's
+ * v4l2-compliance stops listing formats at the description 6.1 gives it.
+ */
+static const u32 kms2v4l_mirror_formats[] = {
+	DRM_FORMAT_XRGB8888,
+	DRM_FORMAT_ARGB8888,
+	DRM_FORMAT_RGB565,
+	DRM_FORMAT_RGB888,
+	DRM_FORMAT_YUYV,
+	DRM_FORMAT_YUV420,
+	DRM_FORMAT_NV12,
+};
+
+/* XRGB8888 black, the filler bits set as a plane's own would be. */
+#define KMS2V4L_BLACK	0xff000000u
+
+/**
+ * struct kms2v4l_mirror_view - what the CRTC shows after a commit
+ * @fb: the primary plane's framebuffer (a reference), NULL when the
+ *	plane shows nothing on the CRTC
+ * @src: the part of @fb the plane shows, in whole pixels
+ * @dst: where it shows it, CRTC coordinates
+ * @shown: the commit's CRTC state (as a key), on/off and mode size
+ * @commit: commits on the CRTC up to this one
+ * @time: when the commit's update call came
+ */
+struct kms2v4l_mirror_view {
+	struct drm_framebuffer *fb;
+	struct drm_rect src;
+	struct drm_rect dst;
+	struct kms2v4l_shown shown;
+	u64 commit;
+	ktime_t time;
+};
+
+/**
+ * struct kms2v4l_mirror - the core's readback of one CRTC
+ * @src: the capture source
+ * @crtc: the CRTC
+ * @work: copies a frame when one is wanted
+ * @lock: protects @view; taken with irqsave (the update call may come
+ *	from any context)
+ * @view: the last commit's view
+ * @mapped: the framebuffer @map maps (a reference), NULL if none; worker
+ *	and @stop only
+ * @map: its mapping
+ * @data: its mapping at the first pixel of each plane
+ * @done: the commit whose frame was delivered last in this stream;
+ *	worker and @start only
+ * @line: one line of XRGB8888 pixels, for the conversions
+ * @line_size: bytes at @line
+ */
+struct kms2v4l_mirror {
+	struct kms2v4l_source *src;
+	struct drm_crtc *crtc;
+	struct work_struct work;
+	spinlock_t lock; /* see @lock above */
+	struct kms2v4l_mirror_view view;
+	struct drm_framebuffer *mapped;
+	struct iosys_map map[DRM_FORMAT_MAX_PLANES];
+	struct iosys_map data[DRM_FORMAT_MAX_PLANES];
+	u64 done;
+	u32 *line;
+	size_t line_size;
+};
+
+static void kms2v4l_mirror_unmap(struct kms2v4l_mirror *m);
+
+/*
+ * The device was unplugged (its driver unbound) and its CRTC switched off
+ * by the driver's last commit (drm_atomic_helper_shutdown()): the node
+ * goes now, a stream stops and the mirror lets go of every framebuffer,
+ * before the driver tears down what freeing one needs. Process context:
+ * that commit is a blocking one, made by the driver's remove.
+ */
+static void kms2v4l_mirror_unplug(struct kms2v4l_mirror *m)
+{
+	struct drm_framebuffer *fb;
+	unsigned long flags;
+
+	kms2v4l_detach(m->src);
+	cancel_work_sync(&m->work);
+	kms2v4l_mirror_unmap(m);
+	spin_lock_irqsave(&m->lock, flags);
+	fb = m->view.fb;
+	m->view.fb = NULL;
+	spin_unlock_irqrestore(&m->lock, flags);
+	if (fb)
+		drm_framebuffer_put(fb);
+}
+
+/**
+ * kms2v4l_mirror_update() - record what a commit put on the CRTC
+ * @m: the mirror
+ * @state: the atomic state being committed
+ * @cs: its new state of the mirrored CRTC
+ *
+ * Called by kms2v4l_crtc_update(), which queues the copy through
+ * &kms2v4l_funcs.frame_due afterwards. Takes no sleeping lock and
+ * allocates nothing; the framebuffer reference it drops is never the
+ * last (the commit's old plane state holds one). The exception is the
+ * last commit of an unplugged device, see kms2v4l_mirror_unplug().
+ */
+void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
+			   struct drm_atomic_state *state,
+			   const struct drm_crtc_state *cs)
+{
+	struct drm_crtc *crtc = m->crtc;
+	const struct drm_plane_state *ps;
+	struct drm_framebuffer *fb, *old = NULL;
+	struct kms2v4l_mirror_view *v = &m->view;
+	unsigned long flags;
+
+	ps = drm_atomic_get_new_plane_state(state, crtc->primary);
+	fb = ps && ps->crtc == crtc && ps->visible ? ps->fb : NULL;
+	if (fb)
+		drm_framebuffer_get(fb);
+
+	spin_lock_irqsave(&m->lock, flags);
+	if (ps) {
+		old = v->fb;
+		v->fb = fb;
+		fb = NULL;
+		drm_rect_init(&v->src, ps->src.x1 >> 16, ps->src.y1 >> 16,
+			      drm_rect_width(&ps->src) >> 16,
+			      drm_rect_height(&ps->src) >> 16);
+		v->dst = ps->dst;
+	}
+	/* One commit may reach several of the driver's hooks. */
+	if (v->shown.state != cs || !v->commit)
+		v->commit++;
+	v->shown.state = cs;
+	v->shown.active = cs->active;
+	v->shown.width = cs->mode.hdisplay;
+	v->shown.height = cs->mode.vdisplay;
+	v->time = ktime_get();
+	spin_unlock_irqrestore(&m->lock, flags);
+
+	if (fb)
+		drm_framebuffer_put(fb);
+	if (old)
+		drm_framebuffer_put(old);
+	if (!cs->active && drm_dev_is_unplugged(crtc->dev))
+		kms2v4l_mirror_unplug(m);
+}
+
+/* The current view, with a reference on its framebuffer (if any). */
+static void kms2v4l_mirror_snapshot(struct kms2v4l_mirror *m,
+				    struct kms2v4l_mirror_view *v)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&m->lock, flags);
+	*v = m->view;
+	if (v->fb)
+		drm_framebuffer_get(v->fb);
+	spin_unlock_irqrestore(&m->lock, flags);
+}
+
+/* Whether a commit came after the one @v shows. */
+static bool kms2v4l_mirror_moved_on(struct kms2v4l_mirror *m,
+				    const struct kms2v4l_mirror_view *v)
+{
+	unsigned long flags;
+	bool moved;
+
+	/* the copy's reads come before the look at the count */
+	smp_rmb();
+	spin_lock_irqsave(&m->lock, flags);
+	moved = m->view.commit != v->commit;
+	spin_unlock_irqrestore(&m->lock, flags);
+	return moved;
+}
+
+static void kms2v4l_mirror_unmap(struct kms2v4l_mirror *m)
+{
+	if (!m->mapped)
+		return;
+	drm_gem_fb_vunmap(m->mapped, m->map);
+	drm_framebuffer_put(m->mapped);
+	m->mapped = NULL;
+}
+
+/* Map @fb (keeping the mapping while it stays the one shown). */
+static int kms2v4l_mirror_map(struct kms2v4l_mirror *m,
+			      struct drm_framebuffer *fb)
+{
+	int ret;
+
+	if (m->mapped == fb)
+		return 0;
+	kms2v4l_mirror_unmap(m);
+	ret = drm_gem_fb_vmap(fb, m->map, m->data);
+	if (ret)
+		return ret;
+	drm_framebuffer_get(fb);
+	m->mapped = fb;
+	return 0;
+}
+
+/*
+ * The XRGB8888 pixels [@x1, @x2) of CRTC line @y into @m->line: the
+ * plane's where it covers the CRTC, black elsewhere.
+ */
+static void kms2v4l_mirror_fetch(struct kms2v4l_mirror *m,
+				 const struct kms2v4l_mirror_view *v,
+				 int y, int x1, int x2)
+{
+	const struct drm_framebuffer *fb = v->fb;
+	u32 *line = m->line;
+	int a, b, x, sy;
+
+	sy = y - v->dst.y1 + v->src.y1;
+	a = max(x1, v->dst.x1);
+	b = min3(x2, v->dst.x2, v->dst.x1 + drm_rect_width(&v->src));
+	if (y < v->dst.y1 || sy >= v->src.y2 || a >= b) {
+		a = x2;
+		b = x2;
+	}
+	for (x = x1; x < a; x++)
+		line[x - x1] = KMS2V4L_BLACK;
+	if (a < b)
+		iosys_map_memcpy_from(line + (a - x1), &m->data[0],
+				      (size_t)sy * fb->pitches[0] +
+				      (size_t)(a - v->dst.x1 + v->src.x1) * 4,
+				      (size_t)(b - a) * 4);
+	for (x = b; x < x2; x++)
+		line[x - x1] = KMS2V4L_BLACK;
+}
+
+/*
+ * Same format in and out: CRTC line @y, pixels [@x1, @x2), straight from
+ * the framebuffer into @dst (the buffer's line), zeros where the plane
+ * does not cover the CRTC.
+ */
+static void kms2v4l_mirror_copy_line(struct kms2v4l_mirror *m,
+				     const struct kms2v4l_mirror_view *v,
+				     u8 *dst, int y, int x1, int x2)
+{
+	const struct drm_framebuffer *fb = v->fb;
+	unsigned int cpp = fb->format->cpp[0];
+	int a, b, sy;
+
+	sy = y - v->dst.y1 + v->src.y1;
+	a = max(x1, v->dst.x1);
+	b = min3(x2, v->dst.x2, v->dst.x1 + drm_rect_width(&v->src));
+	if (y < v->dst.y1 || sy >= v->src.y2 || a >= b) {
+		memset(dst + x1 * cpp, 0, (size_t)(x2 - x1) * cpp);
+		return;
+	}
+	memset(dst + x1 * cpp, 0, (size_t)(a - x1) * cpp);
+	iosys_map_memcpy_from(dst + a * cpp, &m->data[0],
+			      (size_t)sy * fb->pitches[0] +
+			      (size_t)(a - v->dst.x1 + v->src.x1) * cpp,
+			      (size_t)(b - a) * cpp);
+	memset(dst + b * cpp, 0, (size_t)(x2 - b) * cpp);
+}
+
+/*
+ * BT.601 limited range (Y 16..235, Cb and Cr 16..240) from 8-bit RGB in
+ * 8-bit fixed point, as vkms's capture computes it: the chroma of a pair
+ * of pixels is that of their mean (kept in 9 bits, rounded once).
+ */
+static u8 kms2v4l_luma(u32 p)
+{
+	int r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
+
+	return ((66 * r + 129 * g + 25 * b + 128) >> 8) + 16;
+}
+
+static void kms2v4l_chroma(u32 p0, u32 p1, u8 *cb, u8 *cr)
+{
+	int r = ((p0 >> 16) & 0xff) + ((p1 >> 16) & 0xff);
+	int g = ((p0 >> 8) & 0xff) + ((p1 >> 8) & 0xff);
+	int b = (p0 & 0xff) + (p1 & 0xff);
+
+	*cb = ((-38 * r - 74 * g + 112 * b + 256) >> 9) + 128;
+	*cr = ((112 * r - 94 * g - 18 * b + 256) >> 9) + 128;
+}
+
+/*
+ * @m->line, the pixels [@x1, @x2) of line @y, into the frame in its
+ * format. For the subsampled formats @x1 is even, and the chroma of a
+ * 4:2:0 pair of lines comes from its even line.
+ */
+static void kms2v4l_mirror_store(struct kms2v4l_mirror *m,
+				 const struct kms2v4l_frame *frame,
+				 int y, int x1, int x2)
+{
+	const struct drm_format_info *info = frame->format;
+	u8 *base = frame->map.vaddr, *row = base + (size_t)y * frame->pitch;
+	size_t luma_size = (size_t)frame->pitch * frame->height;
+	unsigned int cpitch = frame->pitch / info->hsub;
+	const u32 *line = m->line;
+	u8 *cb_row, *cr_row;
+	int n = x2 - x1, i;
+	u32 p, q;
+
+	switch (info->format) {
+	case DRM_FORMAT_XRGB8888:
+	case DRM_FORMAT_ARGB8888: {
+		u32 alpha = info->format == DRM_FORMAT_ARGB8888 ? 0xff000000u : 0;
+		u32 *d = (u32 *)row + x1;
+
+		for (i = 0; i < n; i++)
+			d[i] = line[i] | alpha;
+		break;
+	}
+	case DRM_FORMAT_RGB565: {
+		u16 *d = (u16 *)row + x1;
+
+		for (i = 0; i < n; i++) {
+			p = line[i];
+			d[i] = ((p >> 8) & 0xf800) | ((p >> 5) & 0x07e0) |
+			       ((p >> 3) & 0x001f);
+		}
+		break;
+	}
+	case DRM_FORMAT_RGB888: {
+		u8 *d = row + x1 * 3;
+
+		for (i = 0; i < n; i++, d += 3) {
+			p = line[i];
+			d[0] = p;
+			d[1] = p >> 8;
+			d[2] = p >> 16;
+		}
+		break;
+	}
+	case DRM_FORMAT_YUYV: {
+		u8 *d = row + x1 * 2;
+
+		for (i = 0; i < n; i += 2, d += 4) {
+			p = line[i];
+			q = i + 1 < n ? line[i + 1] : p;
+			d[0] = kms2v4l_luma(p);
+			d[2] = kms2v4l_luma(q);
+			kms2v4l_chroma(p, q, &d[1], &d[3]);
+		}
+		break;
+	}
+	case DRM_FORMAT_NV12:
+	case DRM_FORMAT_YUV420:
+		for (i = 0; i < n; i++)
+			row[x1 + i] = kms2v4l_luma(line[i]);
+		if (y & 1)
+			break;
+		if (info->format == DRM_FORMAT_NV12) {
+			/* CbCr interleaved, a line of pitch bytes per pair */
+			cb_row = base + luma_size + (size_t)(y / 2) * frame->pitch + x1;
+			for (i = 0; i < n; i += 2, cb_row += 2) {
+				p = line[i];
+				q = i + 1 < n ? line[i + 1] : p;
+				kms2v4l_chroma(p, q, &cb_row[0], &cb_row[1]);
+			}
+		} else {
+			cb_row = base + luma_size + (size_t)(y / 2) * cpitch + x1 / 2;
+			cr_row = cb_row + (size_t)cpitch * (frame->height / 2);
+			for (i = 0; i < n; i += 2) {
+				p = line[i];
+				q = i + 1 < n ? line[i + 1] : p;
+				kms2v4l_chroma(p, q, &cb_row[i / 2], &cr_row[i / 2]);
+			}
+		}
+		break;
+	}
+}
+
+/* Whether the frame's format can be made from @fb's. */
+static bool kms2v4l_mirror_can(const struct drm_framebuffer *fb,
+			       const struct drm_format_info *out, bool *direct)
+{
+	u32 in = fb->format->format;
+
+	*direct = in == out->format && fb->format->num_planes == 1;
+	return *direct || in == DRM_FORMAT_XRGB8888 || in == DRM_FORMAT_ARGB8888;
+}
+
+/* The frame's clip of the view @v, from the mapped framebuffer. */
+static void kms2v4l_mirror_copy(struct kms2v4l_mirror *m,
+				const struct kms2v4l_mirror_view *v,
+				const struct kms2v4l_frame *frame, bool direct)
+{
+	const struct drm_rect *clip = &frame->clip;
+	u8 *base = frame->map.vaddr;
+	int y;
+
+	for (y = clip->y1; y < clip->y2; y++) {
+		if (direct) {
+			kms2v4l_mirror_copy_line(m, v, base + (size_t)y * frame->pitch,
+						 y, clip->x1, clip->x2);
+			continue;
+		}
+		kms2v4l_mirror_fetch(m, v, y, clip->x1, clip->x2);
+		kms2v4l_mirror_store(m, frame, y, clip->x1, clip->x2);
+	}
+}
+
+/*
+ * Deliver the frame of @v into the next queued buffer, if one is wanted.
+ * Outside any fence signalling section until kms2v4l_frame_begin_shown():
+ * the mapping and the line buffer are made first.
+ */
+static void kms2v4l_mirror_frame(struct kms2v4l_mirror *m,
+				 const struct kms2v4l_mirror_view *v)
+{
+	struct kms2v4l_source *src = m->src;
+	const char *node = video_device_node_name(&src->vdev);
+	struct drm_framebuffer *fb = v->fb;
+	struct kms2v4l_frame frame;
+	size_t need;
+	bool direct, moved;
+	int ret;
+
+	if (!kms2v4l_frame_wanted(src))
+		return;
+	if (fb->format->num_planes != 1) {
+		dev_warn_ratelimited(&src->vdev.dev, "%s: cannot read a %p4cc framebuffer back\n",
+				     node, &fb->format->format);
+		return;
+	}
+	ret = kms2v4l_mirror_map(m, fb);
+	if (ret) {
+		dev_warn_ratelimited(&src->vdev.dev, "%s: cannot map framebuffer %u: %d\n",
+				     node, fb->base.id, ret);
+		return;
+	}
+	need = (size_t)v->shown.width * sizeof(u32);
+	if (need > m->line_size) {
+		kfree(m->line);
+		m->line = kmalloc(need, GFP_KERNEL);
+		m->line_size = m->line ? need : 0;
+		if (!m->line)
+			return;
+	}
+	ret = drm_gem_fb_begin_cpu_access(fb, DMA_FROM_DEVICE);
+	if (ret) {
+		dev_warn_ratelimited(&src->vdev.dev, "%s: no CPU access to framebuffer %u: %d\n",
+				     node, fb->base.id, ret);
+		return;
+	}
+
+	ret = kms2v4l_frame_begin_shown(src, &v->shown, &frame);
+	if (ret)
+		goto end_access;
+	if (kms2v4l_mirror_can(fb, frame.format, &direct)) {
+		kms2v4l_mirror_copy(m, v, &frame, direct);
+	} else {
+		dev_warn_ratelimited(&src->vdev.dev, "%s: no conversion from %p4cc to %p4cc\n",
+				     node, &fb->format->format, &frame.format->format);
+		ret = -EINVAL;
+	}
+	frame.vblank = v->commit;
+	frame.timestamp = v->time;
+	moved = !ret && kms2v4l_mirror_moved_on(m, v);
+	kms2v4l_frame_finish(src, &frame, ret, moved);
+	if (!ret && !moved)
+		m->done = v->commit;
+
+end_access:
+	drm_gem_fb_end_cpu_access(fb, DMA_FROM_DEVICE);
+}
+
+static void kms2v4l_mirror_work(struct work_struct *work)
+{
+	struct kms2v4l_mirror *m = container_of(work, struct kms2v4l_mirror, work);
+	struct kms2v4l_mirror_view v;
+
+	kms2v4l_mirror_snapshot(m, &v);
+	/* A later commit queues this work again. */
+	if (v.fb && v.shown.active && v.commit != m->done)
+		kms2v4l_mirror_frame(m, &v);
+	if (v.fb)
+		drm_framebuffer_put(v.fb);
+}
+
+static int kms2v4l_mirror_start(struct kms2v4l_source *src)
+{
+	struct kms2v4l_mirror *m = kms2v4l_source_priv(src);
+
+	/* the stream's first frame shows the last commit */
+	m->done = 0;
+	return 0;
+}
+
+static void kms2v4l_mirror_stop(struct kms2v4l_source *src)
+{
+	struct kms2v4l_mirror *m = kms2v4l_source_priv(src);
+
+	cancel_work_sync(&m->work);
+	kms2v4l_mirror_unmap(m);
+}
+
+static void kms2v4l_mirror_due(struct kms2v4l_source *src)
+{
+	struct kms2v4l_mirror *m = kms2v4l_source_priv(src);
+
+	if (kms2v4l_frame_wanted(src))
+		queue_work(system_unbound_wq, &m->work);
+}
+
+static const struct kms2v4l_funcs kms2v4l_mirror_funcs = {
+	.start = kms2v4l_mirror_start,
+	.stop = kms2v4l_mirror_stop,
+	.frame_due = kms2v4l_mirror_due,
+};
+
+/*
+ * The DRM device is released: the node goes first (a stream stops, and
+ * with it the worker), then the mirror's references.
+ */
+static void kms2v4l_mirror_release(struct drm_device *drm, void *data)
+{
+	struct kms2v4l_mirror *m = data;
+
+	kms2v4l_detach(m->src);
+	cancel_work_sync(&m->work);
+	kms2v4l_mirror_unmap(m);
+	if (m->view.fb)
+		drm_framebuffer_put(m->view.fb);
+	m->src->mirror = NULL;
+	kfree(m->line);
+	kfree(m);
+}
+
+/**
+ * kms2v4l_mirror_init() - offer what a CRTC scans out as a V4L2 capture
+ *	node, read back by the core
+ * @crtc: the CRTC, initialised, with its primary plane; its device not
+ *	yet registered
+ *
+ * For a driver that composes nothing. The driver calls
+ * kms2v4l_crtc_update() from the hooks where its commit reaches the
+ * screen (see the DOC section "mirroring a CRTC") and nothing else: the
+ * core copies the frames from the primary plane's framebuffers, which
+ * must be GEM framebuffers (drm_gem_fb_vmap() maps them). Its formats
+ * are XRGB8888 (the default), ARGB8888, RGB565, RGB888, YUYV, YUV420 and
+ * NV12, made from XRGB8888 or ARGB8888 framebuffers; a framebuffer of
+ * another format can only be captured in that format, where the node
+ * offers it. The node and the mirror go when the DRM device is released.
+ *
+ * Return: the source, or an ERR_PTR() on failure.
+ */
+struct kms2v4l_source *kms2v4l_mirror_init(struct drm_crtc *crtc)
+{
+	struct kms2v4l_source *src;
+	struct kms2v4l_mirror *m;
+	int ret;
+
+	if (!crtc->primary)
+		return ERR_PTR(-EINVAL);
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->crtc = crtc;
+	spin_lock_init(&m->lock);
+	INIT_WORK(&m->work, kms2v4l_mirror_work);
+
+	src = kms2v4l_crtc_init(crtc, kms2v4l_mirror_formats,
+				ARRAY_SIZE(kms2v4l_mirror_formats),
+				&kms2v4l_mirror_funcs, m);
+	if (IS_ERR(src)) {
+		kfree(m);
+		return src;
+	}
+	m->src = src;
+	/* sequence numbers count commits */
+	src->has_vblank = true;
+	src->mirror = m;
+	ret = drmm_add_action_or_reset(crtc->dev, kms2v4l_mirror_release, m);
+	if (ret)
+		return ERR_PTR(ret);
+	return src;
+}
+EXPORT_SYMBOL_GPL(kms2v4l_mirror_init);

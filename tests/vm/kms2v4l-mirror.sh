@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A scanout driver's CRTC mirrored by the core (kms2v4l_mirror_init()):
+# run in a VM whose display is QEMU's standard VGA (bochs-drm) or
+# virtio-gpu, with our build of that driver. DRIVER is its DRM name.
+# 1. Scenes committed by a KMS client (a solid colour, a gradient) are
+#    captured byte for byte as the framebuffer holds them in XR24, with
+#    alpha 0xff in AR24, and within 1 of the BT.601 reference in NV12,
+#    YU12 and YUYV; the node names the driver's connector.
+# 2. fbcon: text written to the console shows in a capture equal, byte
+#    for byte, to the fbdev framebuffer (/dev/fb0).
+# 3. Flips between two colours at the mode's rate: every frame is one
+#    colour (never two flips in one frame), sequence numbers count the
+#    commits, so the colour of every frame follows from its sequence;
+#    timestamps rise.
+# 4. GStreamer's v4l2src and v4l2-compliance (-s, -f) on the node while a
+#    client flips.
+# 5. Unbinding the driver while a client streams ends the stream and
+#    removes the node; binding it again brings the node back
+#    and it captures. (The kernel log is scanned by vm-run.)
+# With --short (the second driver), the solid scene, the conversions
+# (AR24, YUV) and compliance -f, which are the core's and the same for every driver, are
+# left to the first.
+. "$(dirname "$0")/lib.sh"
+
+drv=${1:?usage: kms2v4l-mirror.sh DRIVER [--short]}
+short=${2:-}
+node() { video_by_name "^$drv card[0-9]+ CRTC 0$"; }
+dev=$(node) || fail "no kms2v4l node for $drv: $(cat /sys/class/video4linux/*/name 2>/dev/null)"
+W=320 H=240
+
+# grab DEV FOURCC FILE: the stream's first frame (it shows the last commit).
+grab() {
+	timeout 20 v4l2-ctl -d "$1" -v "pixelformat=$2" --stream-mmap=3 --stream-count=1 \
+		--stream-to="$3" >/dev/null 2>&1 || fail "capturing $2 from $1"
+}
+
+# 1. scenes
+scenes="solid:336699 gradient"
+[ -z "$short" ] || scenes=gradient
+for scene in $scenes; do
+	scene_start --driver "$drv" --mode ${W}x${H}@30 --expect /tmp/expect.raw "$scene"
+	grab "$dev" XR24 /tmp/got.raw
+	cmp /tmp/expect.raw /tmp/got.raw >/dev/null ||
+		fail "$scene XR24: $(cmp -l /tmp/expect.raw /tmp/got.raw | wc -l) bytes differ from the framebuffer"
+	info "$scene: XR24 equals the framebuffer"
+	if [ -z "$short" ]; then
+		grab "$dev" AR24 /tmp/got.raw
+		cmp /tmp/expect.raw /tmp/got.raw >/dev/null || fail "$scene AR24 differs from the framebuffer"
+		info "$scene: AR24 equals the framebuffer"
+	fi
+	if [ -z "$short" ] && [ "$scene" = gradient ]; then
+		for f in NV12 YU12 YUYV; do
+			grab "$dev" "$f" /tmp/got.raw
+			yuv_like "$f" $W $H /tmp/expect.raw /tmp/got.raw >/tmp/yuv.out ||
+				fail "$scene $f: $(cat /tmp/yuv.out)"
+			info "$scene: $(cat /tmp/yuv.out)"
+		done
+	fi
+	conn=$(v4l2-ctl -d "$dev" -C drm_connectors | sed -n "s/.*: *//; s/'//gp")
+	ls -d /sys/class/drm/card[0-9]*-"$conn" >/dev/null 2>&1 ||
+		fail "the node names connector '$conn', which no card has"
+	scene_stop
+done
+info "connector: $conn"
+
+# 2. fbcon (fbdev lit the CRTC again when the scene's client went)
+echo 0 >/sys/class/graphics/fbcon/cursor_blink 2>/dev/null || true
+printf '\033[2J\033[Hkms2v4l mirrors %s: the quick brown fox\n' "$drv" >/dev/tty1
+sleep 1
+read -r fw fh < <(tr ',' ' ' </sys/class/graphics/fb0/virtual_size)
+stride=$(cat /sys/class/graphics/fb0/stride)
+[ "$stride" = $((fw * 4)) ] || fail "fb0's stride $stride is not ${fw}x4"
+grab "$dev" XR24 /tmp/con.raw
+head -c $((stride * fh)) /dev/fb0 >/tmp/fb0.raw
+[ "$(stat -c %s /tmp/con.raw)" = $((stride * fh)) ] ||
+	fail "console capture has $(stat -c %s /tmp/con.raw) bytes, fb0 ${fw}x$fh"
+cmp /tmp/fb0.raw /tmp/con.raw >/dev/null ||
+	fail "console capture differs from /dev/fb0 in $(cmp -l /tmp/fb0.raw /tmp/con.raw | wc -l) bytes"
+colours=$(head -c $((stride * 32)) /tmp/con.raw | od -An -v -tx4 -w4 | sort -u | wc -l)
+[ "$colours" -ge 2 ] || fail "the console's first text lines are blank"
+info "fbcon: ${fw}x$fh console equals /dev/fb0 ($colours colours in its first lines)"
+
+# 3. flips, sequence by sequence
+N=40
+"$TOOLS/kms-scene" --driver "$drv" --mode 160x120@20 --hold 2 --flips 100 \
+	--log /tmp/flips.log >/tmp/scene.out 2>&1 &
+scene=$!
+sleep 1
+timeout 60 v4l2-ctl -d "$dev" -v pixelformat=XR24 --stream-mmap=4 --stream-count=$N \
+	--stream-to=/tmp/frames.raw --verbose >/tmp/cap.log 2>&1 || fail "capture: $(tail -5 /tmp/cap.log)"
+wait $scene || fail "kms-scene: $(cat /tmp/scene.out)"
+python3 - /tmp/cap.log /tmp/frames.raw 160 120 $N <<'PY' || fail "flips"
+import re, sys
+log, raw, w, h, n = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+seqs = [int(x) for x in re.findall(r"seq: *([0-9]+)", open(log).read())]
+stamps = [float(x) for x in re.findall(r" ts: *([0-9.]+)", open(log).read())]
+if len(seqs) != n:
+    sys.exit(f"{len(seqs)} frames, expected {n}")
+data = open(raw, "rb").read()
+size = w * h * 4
+colours = {bytes.fromhex("0020ff"): 0, bytes.fromhex("40ff00"): 1}  # B, G, R
+parity, flipped = None, 0
+for i, s in enumerate(seqs):
+    frame = data[i * size:(i + 1) * size]
+    px = set(frame[o:o + 3] for o in range(0, size, 4))
+    if len(px) != 1:
+        sys.exit(f"frame {i} (sequence {s}) shows {len(px)} colours: {sorted(p.hex() for p in px)[:4]}")
+    c = colours.get(px.pop())
+    if i and (s <= seqs[i - 1] or stamps[i] <= stamps[i - 1]):
+        sys.exit(f"frame {i}: sequence {seqs[i - 1]} -> {s}, time {stamps[i - 1]} -> {stamps[i]}")
+    if c is None:
+        continue  # before the first flip
+    flipped += 1
+    if parity is None:
+        parity = (s + c) % 2
+    elif (s + c) % 2 != parity:
+        sys.exit(f"frame {i} (sequence {s}) shows flip colour {c}: not the flip its sequence names")
+if flipped < 20:
+    sys.exit(f"only {flipped} frames showed a flip")
+print(f"{flipped} frames of flips, each one colour, each the flip its sequence names")
+PY
+
+# 4. real clients while a client flips
+"$TOOLS/kms-scene" --driver "$drv" --mode 160x120@20 --hold 0 --flips 100000 \
+	--log /tmp/flips2.log >/tmp/scene2.out 2>&1 &
+scene=$!
+sleep 1
+timeout 60 gst-launch-1.0 -q v4l2src device="$dev" num-buffers=20 ! videoconvert ! \
+	video/x-raw,format=I420 ! fakesink >/tmp/gst.out 2>&1 || fail "gst-launch: $(tail -5 /tmp/gst.out)"
+info "gst v4l2src: 20 buffers"
+compliance_clean "$dev" -s
+[ -n "$short" ] || compliance_clean "$dev" -f
+kill $scene
+wait $scene 2>/dev/null || true
+
+# 5. the driver goes while a client streams, and comes back
+pci=$(basename "$(readlink -f "/sys/class/video4linux/${dev#/dev/}/device")")
+drvdir=$(readlink -f "/sys/class/video4linux/${dev#/dev/}/device/driver")
+v4l2-ctl -d "$dev" --stream-mmap=3 --stream-count=100000 >/tmp/stream.out 2>&1 &
+streamer=$!
+sleep 2
+echo "$pci" >"$drvdir/unbind"
+for _ in $(seq 100); do kill -0 $streamer 2>/dev/null || break; sleep 0.1; done
+kill -0 $streamer 2>/dev/null && fail "the stream went on after the driver was unbound"
+wait $streamer || true
+grep -q '<' /tmp/stream.out || fail "no frame was streamed before the unbind: $(tail -3 /tmp/stream.out)"
+node >/dev/null && fail "the node stayed after the driver was unbound"
+echo "$pci" >"$drvdir/bind"
+sleep 2
+dev=$(node) || fail "no node after the driver was bound again"
+grab "$dev" XR24 /tmp/again.raw
+info "unbind while streaming: the stream ended, the node went; bound again: $dev captures"
+info "PASS"

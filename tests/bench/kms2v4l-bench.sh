@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # kms2v4l benchmark (not a test): run in the VM,
-#   scripts/vm-run --timeout 1200 -- tests/bench/kms2v4l-bench.sh [SECONDS] [compose|memory|damage|yuv|all]
+#   scripts/vm-run --timeout 1200 -- tests/bench/kms2v4l-bench.sh [SECONDS] [compose|memory|damage|yuv|all|mirror]
 #
 # compose: for each mode (640x480, which the guest sustains, and 1920x1080, which
 # it does not under emulation) and over equal spans, measures
@@ -42,6 +42,16 @@
 # per frame of (r) XR24 capture, (y) NV12 composed by the kernel and
 # (x) XR24 + a userspace videoconvert to NV12, with (y)/(r) and (y)/(x).
 #
+# mirror: the core reading bochs's CRTC back (kms2v4l_mirror_init()), in
+# a VM whose display is QEMU's standard VGA:
+#   scripts/vm-run --vga std -m kms2v4l,bochs --timeout 1200 -- tests/bench/kms2v4l-bench.sh 10 mirror
+# at 1024x768@60 with partial frames and on-change pacing (bochs has no
+# vblanks: v4l2-damage-check --driver bochs-drm paces its flips at 60 Hz),
+# CPU per delivered frame of (f) full-screen flips, (d) a 1 % square
+# moving, flipped with FB_DAMAGE_CLIPS, (F), (D) the same flips with no
+# capture, beside (m) a memcpy of one 1024x768 XRGB8888 frame, with
+# (f)/(m), (d)/(f) and ((d)-(D))/((f)-(F)).
+#
 # Each case runs 3 interleaved spans of SECONDS (in every part); the
 # span with the least CPU per frame is shown.
 set -euo pipefail
@@ -49,7 +59,12 @@ set -euo pipefail
 
 SPAN=${1:-10}
 WHAT=${2:-all}
-dev=$(kms2v4l_node) || fail "no kms2v4l node"
+if [ "$WHAT" = mirror ]; then
+	dev=$(video_by_name '^bochs-drm card[0-9]+ CRTC 0$') ||
+		fail "no bochs mirror node (boot with scripts/vm-run --vga std -m kms2v4l,bochs)"
+else
+	dev=$(kms2v4l_node) || fail "no kms2v4l node"
+fi
 trace=/sys/kernel/debug/tracing
 crc=/sys/kernel/debug/dri/0/crtc-0/crc
 
@@ -229,11 +244,25 @@ yuv() {
 		"x:XR24 + videoconvert to NV12"
 }
 
+mirror() {
+	local m=1024x768@60 dc="$TOOLS/v4l2-damage-check --driver bochs-drm --mode 1024x768@60"
+	best "m:$dc bench-memcpy $SPAN" "f:$dc bench-full $SPAN $dev" \
+		"d:$dc bench-square $SPAN $dev" "F:$dc --no-capture bench-full $SPAN $dev" \
+		"D:$dc --no-capture bench-square $SPAN $dev"
+	header
+	report "${m%@*}" "f/m d/f" "m:memcpy of a frame" "f:full-screen flips" \
+		"d:1 % square moving" "F:(f)'s flips, no capture" "D:(d)'s flips, no capture"
+	awk -v f="${CPU[f]}" -v F="${CPU[F]}" -v d="${CPU[d]}" -v D="${CPU[D]}" -v mode="${m%@*}" \
+		'BEGIN { printf "%-10s   capture alone: (f)-(F) %.2f, (d)-(D) %.2f CPU ms/frame: ((d)-(D))/((f)-(F)) = %.3f\n",
+			mode, f - F, d - D, (f > F) ? (d - D) / (f - F) : 0 }'
+}
+
 case $WHAT in
+mirror) mirror ;;
 compose) compose ;;
 memory) memory ;;
 damage) damage ;;
 yuv) yuv ;;
 all) compose; memory; damage; yuv ;;
-*) fail "what to measure: compose, memory, damage, yuv or all, not '$WHAT'" ;;
+*) fail "what to measure: compose, memory, damage, yuv, all or mirror, not '$WHAT'" ;;
 esac

@@ -81,6 +81,49 @@ colours=$(head -c $((stride * 32)) /tmp/con.raw | od -An -v -tx4 -w4 | sort -u |
 [ "$colours" -ge 2 ] || fail "the console's first text lines are blank"
 info "fbcon: ${fw}x$fh console equals /dev/fb0 ($colours colours in its first lines)"
 
+# 2b. damage: with partial frames, digits typed into one cell of the
+# console cost about that cell, and every frame still equals the console
+# outside the cell's line
+if [ -z "$short" ]; then
+	card=$(sed -n 's/.* card\([0-9]*\) CRTC.*/\1/p' "/sys/class/video4linux/${dev#/dev/}/name")
+	dbg=/sys/kernel/debug/kms2v4l-$drv-card$card-crtc0
+	[ -r "$dbg/mirror_read_bytes" ] || fail "no $dbg/mirror_read_bytes"
+	frame=$((stride * fh))
+	b0=$(cat "$dbg/mirror_read_bytes") c0=$(cat "$dbg/mirror_copies")
+	printf '\033[?25l' >/dev/tty1
+	(for i in $(seq 100); do printf '\033[3;1H%s' $((i % 10)) >/dev/tty1; sleep 0.1; done) &
+	typer=$!
+	timeout 60 v4l2-ctl -d "$dev" -c partial_frames=1 -v pixelformat=XR24 --stream-mmap=3 \
+		--stream-count=12 --stream-to=/tmp/part.raw >/tmp/part.out 2>&1 ||
+		fail "partial-frame capture: $(tail -3 /tmp/part.out)"
+	kill $typer 2>/dev/null || true
+	wait $typer 2>/dev/null || true
+	v4l2-ctl -d "$dev" -c partial_frames=0
+	b=$(($(cat "$dbg/mirror_read_bytes") - b0)) c=$(($(cat "$dbg/mirror_copies") - c0))
+	head -c $frame /dev/fb0 >/tmp/fb0.raw
+	python3 - /tmp/part.raw /tmp/fb0.raw "$stride" 32 64 <<'PY' || fail "partial frames"
+import sys
+part, fb0 = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+stride, y1, y2 = map(int, sys.argv[3:])
+n = len(part) // len(fb0)
+typed = set()
+for i in range(n):
+    f = part[i * len(fb0):(i + 1) * len(fb0)]
+    if f[:y1 * stride] != fb0[:y1 * stride] or f[y2 * stride:] != fb0[y2 * stride:]:
+        sys.exit(f"frame {i} differs from the console outside the typed line")
+    if i >= 3:
+        typed.add(f[y1 * stride:y2 * stride])
+if len(typed) < 2:
+    sys.exit("the partial frames never showed the typed cell change")
+PY
+	# three buffers get a whole frame each, then only what changed
+	small=$(((b - 3 * frame) / (c - 3)))
+	[ "$c" -ge 12 ] && [ "$small" -lt $((frame / 50)) ] ||
+		fail "$c copies read $b bytes: $small per partial frame, a frame is $frame"
+	info "partial frames: $c copies read $b bytes, $small per frame after the first three (a frame: $frame); every frame equals the console outside the typed line"
+	printf '\033[?25h' >/dev/tty1
+fi
+
 # 3. flips, sequence by sequence
 N=40
 "$TOOLS/kms-scene" --driver "$drv" --mode 160x120@20 --hold 2 --flips 100 \

@@ -50,6 +50,10 @@
  * static screen gives a stream's first frame and then none); "Every
  * Vblank" pacing delivers a frame for every commit, "On Change" only for
  * commits that changed a pixel.
+ *
+ * What the copies cost shows in debugfs, in a folder named as the V4L2
+ * device (kms2v4l-DRIVER-cardN-crtcM): mirror_read_bytes (framebuffer
+ * bytes read) and mirror_copies (frames copied).
  */
 
 #include <drm/drm_atomic.h>
@@ -61,6 +65,7 @@
 #include <drm/drm_managed.h>
 #include <drm/drm_plane.h>
 #include <drm/drm_print.h>
+#include <linux/debugfs.h>
 #include <linux/dma-direction.h>
 #include <linux/iosys-map.h>
 #include <linux/slab.h>
@@ -121,6 +126,9 @@ struct kms2v4l_mirror_view {
  *	worker and @start only
  * @line: one line of XRGB8888 pixels, for the conversions
  * @line_size: bytes at @line
+ * @read_bytes: framebuffer bytes read for frames, since the node was made
+ * @copies: frames copied (delivered or not), since the node was made
+ * @debugfs: the node's debugfs folder, with those two counters
  */
 struct kms2v4l_mirror {
 	struct kms2v4l_source *src;
@@ -134,6 +142,9 @@ struct kms2v4l_mirror {
 	u64 done;
 	u32 *line;
 	size_t line_size;
+	u64 read_bytes;
+	u64 copies;
+	struct dentry *debugfs;
 };
 
 static void kms2v4l_mirror_unmap(struct kms2v4l_mirror *m);
@@ -153,6 +164,8 @@ static void kms2v4l_mirror_unplug(struct kms2v4l_mirror *m)
 	kms2v4l_detach(m->src);
 	cancel_work_sync(&m->work);
 	kms2v4l_mirror_unmap(m);
+	debugfs_remove_recursive(m->debugfs);
+	m->debugfs = NULL;
 	spin_lock_irqsave(&m->lock, flags);
 	fb = m->view.fb;
 	m->view.fb = NULL;
@@ -457,6 +470,11 @@ static void kms2v4l_mirror_copy(struct kms2v4l_mirror *m,
 	u8 *base = frame->map.vaddr;
 	int y;
 
+	m->copies++;
+	if (drm_rect_visible(clip))
+		m->read_bytes += (u64)drm_rect_width(clip) * drm_rect_height(clip) *
+				 v->fb->format->cpp[0];
+
 	for (y = clip->y1; y < clip->y2; y++) {
 		if (direct) {
 			kms2v4l_mirror_copy_line(m, v, base + (size_t)y * frame->pitch,
@@ -588,6 +606,7 @@ static void kms2v4l_mirror_release(struct drm_device *drm, void *data)
 	kms2v4l_detach(m->src);
 	cancel_work_sync(&m->work);
 	kms2v4l_mirror_unmap(m);
+	debugfs_remove_recursive(m->debugfs);
 	if (m->view.fb)
 		drm_framebuffer_put(m->view.fb);
 	m->src->mirror = NULL;
@@ -639,6 +658,10 @@ struct kms2v4l_source *kms2v4l_mirror_init(struct drm_crtc *crtc)
 	/* sequence numbers count commits */
 	src->has_vblank = true;
 	src->mirror = m;
+	/* what the copies cost, for tests and benchmarks (worker's counts) */
+	m->debugfs = debugfs_create_dir(src->v4l2_dev.name, NULL);
+	debugfs_create_u64("mirror_read_bytes", 0444, m->debugfs, &m->read_bytes);
+	debugfs_create_u64("mirror_copies", 0444, m->debugfs, &m->copies);
 	ret = drmm_add_action_or_reset(crtc->dev, kms2v4l_mirror_release, m);
 	if (ret)
 		return ERR_PTR(ret);

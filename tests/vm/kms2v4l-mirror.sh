@@ -6,7 +6,9 @@
 # 1. Scenes committed by a KMS client (a solid colour, a gradient) are
 #    captured byte for byte as the framebuffer holds them in XR24, with
 #    alpha 0xff in AR24, and within 1 of the BT.601 reference in NV12,
-#    YU12 and YUYV; the node names the driver's connector.
+#    YU12 and YUYV; the node names the driver's connector. ffmpeg's v4l2
+#    input and a VNC viewer of v4l2vnc --device Virtual-1 (the output by
+#    its name) get the gradient byte for byte.
 # 2. fbcon: text written to the console shows in a capture equal, byte
 #    for byte, to the fbdev framebuffer (/dev/fb0).
 # 3. Flips between two colours at the mode's rate: every frame is one
@@ -56,6 +58,22 @@ for scene in $scenes; do
 				fail "$scene $f: $(cat /tmp/yuv.out)"
 			info "$scene: $(cat /tmp/yuv.out)"
 		done
+		# ffmpeg and v4l2vnc (by the output's name), unchanged
+		timeout 30 ffmpeg -loglevel error -f v4l2 -input_format bgr0 -i "$dev" -frames:v 1 \
+			-f rawvideo -y /tmp/ff.raw {SCENE_FD}>&- </dev/null || fail "ffmpeg -f v4l2 on $dev"
+		cmp /tmp/expect.raw /tmp/ff.raw >/dev/null || fail "ffmpeg's frame differs from the framebuffer"
+		ip link set lo up
+		"$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc" --device Virtual-1 --port 5901 \
+			>/tmp/vnc.log 2>&1 {SCENE_FD}>&- &
+		vnc=$!
+		wait_listen '127\.0\.0\.1:5901 ' "$vnc" /tmp/vnc.log
+		"$KMS2V4L_BUILD/tests/vm/v4l2vnc-client" snapshot 127.0.0.1:5901 /tmp/vnc.raw >/tmp/vnc.out ||
+			fail "VNC snapshot of $dev"
+		"$KMS2V4L_BUILD/tests/vm/v4l2vnc-client" cmp /tmp/vnc.raw /tmp/expect.raw XR24 $W $H $((W * 4)) ||
+			fail "the VNC viewer's frame differs from the framebuffer"
+		kill $vnc
+		wait $vnc 2>/dev/null || true
+		info "$scene: ffmpeg -f v4l2 and a VNC viewer of v4l2vnc --device Virtual-1 get the framebuffer"
 	fi
 	conn=$(v4l2-ctl -d "$dev" -C drm_connectors | sed -n "s/.*: *//; s/'//gp")
 	ls -d /sys/class/drm/card[0-9]*-"$conn" >/dev/null 2>&1 ||

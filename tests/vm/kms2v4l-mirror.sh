@@ -30,10 +30,11 @@ short=${2:-}
 node() { video_by_name "^$drv card[0-9]+ CRTC 0$"; }
 dev=$(node) || fail "no kms2v4l node for $drv: $(cat /sys/class/video4linux/*/name 2>/dev/null)"
 W=320 H=240
+S=${K2V_TIME_SCALE:-1} # the debug kernel's time limits are scaled
 
 # grab DEV FOURCC FILE: the stream's first frame (it shows the last commit).
 grab() {
-	timeout 20 v4l2-ctl -d "$1" -v "pixelformat=$2" --stream-mmap=3 --stream-count=1 \
+	timeout $((20 * S)) v4l2-ctl -d "$1" -v "pixelformat=$2" --stream-mmap=3 --stream-count=1 \
 		--stream-to="$3" >/dev/null 2>&1 || fail "capturing $2 from $1"
 }
 
@@ -59,8 +60,9 @@ for scene in $scenes; do
 			info "$scene: $(cat /tmp/yuv.out)"
 		done
 		# ffmpeg and v4l2vnc (by the output's name), unchanged
-		timeout 30 ffmpeg -loglevel error -f v4l2 -input_format bgr0 -i "$dev" -frames:v 1 \
-			-f rawvideo -y /tmp/ff.raw {SCENE_FD}>&- </dev/null || fail "ffmpeg -f v4l2 on $dev"
+		timeout $((30 * S)) ffmpeg -loglevel error -f v4l2 -input_format bgr0 -i "$dev" -frames:v 1 \
+			-f rawvideo -y /tmp/ff.raw {SCENE_FD}>&- </dev/null >/tmp/ff.out 2>&1 ||
+			fail "ffmpeg -f v4l2 on $dev: $(tail -3 /tmp/ff.out)"
 		cmp /tmp/expect.raw /tmp/ff.raw >/dev/null || fail "ffmpeg's frame differs from the framebuffer"
 		ip link set lo up
 		"$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc" --device Virtual-1 --port 5901 \
@@ -111,7 +113,7 @@ if [ -z "$short" ]; then
 	printf '\033[?25l' >/dev/tty1
 	(for i in $(seq 100); do printf '\033[3;1H%s' $((i % 10)) >/dev/tty1; sleep 0.1; done) &
 	typer=$!
-	timeout 60 v4l2-ctl -d "$dev" -c partial_frames=1 -v pixelformat=XR24 --stream-mmap=3 \
+	timeout $((60 * S)) v4l2-ctl -d "$dev" -c partial_frames=1 -v pixelformat=XR24 --stream-mmap=3 \
 		--stream-count=12 --stream-to=/tmp/part.raw >/tmp/part.out 2>&1 ||
 		fail "partial-frame capture: $(tail -3 /tmp/part.out)"
 	kill $typer 2>/dev/null || true
@@ -148,7 +150,7 @@ N=40
 	--log /tmp/flips.log >/tmp/scene.out 2>&1 &
 scene=$!
 sleep 1
-timeout 60 v4l2-ctl -d "$dev" -v pixelformat=XR24 --stream-mmap=4 --stream-count=$N \
+timeout $((60 * S)) v4l2-ctl -d "$dev" -v pixelformat=XR24 --stream-mmap=4 --stream-count=$N \
 	--stream-to=/tmp/frames.raw --verbose >/tmp/cap.log 2>&1 || fail "capture: $(tail -5 /tmp/cap.log)"
 wait $scene || fail "kms-scene: $(cat /tmp/scene.out)"
 python3 - /tmp/cap.log /tmp/frames.raw 160 120 $N <<'PY' || fail "flips"
@@ -187,7 +189,7 @@ PY
 	--log /tmp/flips2.log >/tmp/scene2.out 2>&1 &
 scene=$!
 sleep 1
-timeout 60 gst-launch-1.0 -q v4l2src device="$dev" num-buffers=20 ! videoconvert ! \
+timeout $((60 * S)) gst-launch-1.0 -q v4l2src device="$dev" num-buffers=20 ! videoconvert ! \
 	video/x-raw,format=I420 ! fakesink >/tmp/gst.out 2>&1 || fail "gst-launch: $(tail -5 /tmp/gst.out)"
 info "gst v4l2src: 20 buffers"
 compliance_clean "$dev" -s

@@ -91,7 +91,7 @@ wait_modetest() {
 # slowly) until a listening TCP socket matches PATTERN (ERE on `ss -ltnH`,
 # e.g. '127\.0\.0\.1:5901 '); fails, with LOG, if PID exits first.
 wait_listen() {
-	local end=$((SECONDS + 30))
+	local end=$((SECONDS + 30 * ${K2V_TIME_SCALE:-1}))
 	while [ $SECONDS -le $end ]; do
 		ss -ltnH | grep -Eq -- "$1" && return 0
 		kill -0 "$2" 2>/dev/null || fail "process $2 exited before listening on $1${3:+: $(cat "$3")}"

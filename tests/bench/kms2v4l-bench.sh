@@ -194,6 +194,18 @@ memory() {
 	done
 }
 
+# report_flips MODE: the rows of the flip cases m, f, d, F, D (damage and
+# mirror), then what the capture itself costs: each case less its flips
+# alone.
+report_flips() {
+	header
+	report "$1" "f/m d/f" "m:memcpy of a frame" "f:full-screen flips" \
+		"d:1 % square moving" "F:(f)'s flips, no capture" "D:(d)'s flips, no capture"
+	awk -v f="${CPU[f]}" -v F="${CPU[F]}" -v d="${CPU[d]}" -v D="${CPU[D]}" -v mode="$1" \
+		'BEGIN { printf "%-10s   capture alone: (f)-(F) %.2f, (d)-(D) %.2f CPU ms/frame: ((d)-(D))/((f)-(F)) = %.3f\n",
+			mode, f - F, d - D, (f > F) ? (d - D) / (f - F) : 0 }'
+}
+
 damage() {
 	local m=1920x1080@60 dc="$TOOLS/v4l2-damage-check --mode 1920x1080@60"
 	best "m:$dc bench-memcpy $SPAN" "f:$dc bench-full $SPAN $dev" \
@@ -203,13 +215,7 @@ damage() {
 	# the guest's own CPU time while idle, per second (TCG timers, ticks)
 	local idle_ms
 	idle_ms=$(awk -v c="${CPU[i]}" -v span="$SPAN" 'BEGIN { printf "%.1f", c / span }')
-	header
-	report "${m%@*}" "f/m d/f" "m:memcpy of a frame" "f:full-screen flips" \
-		"d:1 % square moving" "F:(f)'s flips, no capture" "D:(d)'s flips, no capture"
-	# what the capture itself costs: each case less its flips alone
-	awk -v f="${CPU[f]}" -v F="${CPU[F]}" -v d="${CPU[d]}" -v D="${CPU[D]}" -v mode="${m%@*}" \
-		'BEGIN { printf "%-10s   capture alone: (f)-(F) %.2f, (d)-(D) %.2f CPU ms/frame: ((d)-(D))/((f)-(F)) = %.3f\n",
-			mode, f - F, d - D, (f > F) ? (d - D) / (f - F) : 0 }'
+	report_flips "${m%@*}"
 	# (t), (s): CPU per second above the idle guest's, against (f)'s
 	awk -v t="${CPU[t]}" -v tf="${FRAMES[t]}" -v s="${CPU[s]}" -v sf="${FRAMES[s]}" \
 		-v f="${CPU[f]}" -v ff="${FRAMES[f]}" -v span="$SPAN" -v settle="$SETTLE" \
@@ -249,12 +255,7 @@ mirror() {
 	best "m:$dc bench-memcpy $SPAN" "f:$dc bench-full $SPAN $dev" \
 		"d:$dc bench-square $SPAN $dev" "F:$dc --no-capture bench-full $SPAN $dev" \
 		"D:$dc --no-capture bench-square $SPAN $dev"
-	header
-	report "${m%@*}" "f/m d/f" "m:memcpy of a frame" "f:full-screen flips" \
-		"d:1 % square moving" "F:(f)'s flips, no capture" "D:(d)'s flips, no capture"
-	awk -v f="${CPU[f]}" -v F="${CPU[F]}" -v d="${CPU[d]}" -v D="${CPU[D]}" -v mode="${m%@*}" \
-		'BEGIN { printf "%-10s   capture alone: (f)-(F) %.2f, (d)-(D) %.2f CPU ms/frame: ((d)-(D))/((f)-(F)) = %.3f\n",
-			mode, f - F, d - D, (f > F) ? (d - D) / (f - F) : 0 }'
+	report_flips "${m%@*}"
 }
 
 case $WHAT in

@@ -284,6 +284,19 @@ static int kms2v4l_mirror_map(struct kms2v4l_mirror *m,
 }
 
 /*
+ * Where CRTC line @y, pixels [@x1, @x2), shows the plane of @v: false if
+ * nowhere; else its pixels [*@a, *@b) come from framebuffer line *@sy.
+ */
+static bool kms2v4l_mirror_span(const struct kms2v4l_mirror_view *v,
+				int y, int x1, int x2, int *a, int *b, int *sy)
+{
+	*sy = y - v->dst.y1 + v->src.y1;
+	*a = max(x1, v->dst.x1);
+	*b = min3(x2, v->dst.x2, v->dst.x1 + drm_rect_width(&v->src));
+	return y >= v->dst.y1 && *sy < v->src.y2 && *a < *b;
+}
+
+/*
  * The XRGB8888 pixels [@x1, @x2) of CRTC line @y into @m->line: the
  * plane's where it covers the CRTC, black elsewhere.
  */
@@ -295,10 +308,7 @@ static void kms2v4l_mirror_fetch(struct kms2v4l_mirror *m,
 	u32 *line = m->line;
 	int a, b, x, sy;
 
-	sy = y - v->dst.y1 + v->src.y1;
-	a = max(x1, v->dst.x1);
-	b = min3(x2, v->dst.x2, v->dst.x1 + drm_rect_width(&v->src));
-	if (y < v->dst.y1 || sy >= v->src.y2 || a >= b) {
+	if (!kms2v4l_mirror_span(v, y, x1, x2, &a, &b, &sy)) {
 		a = x2;
 		b = x2;
 	}
@@ -326,10 +336,7 @@ static void kms2v4l_mirror_copy_line(struct kms2v4l_mirror *m,
 	unsigned int cpp = fb->format->cpp[0];
 	int a, b, sy;
 
-	sy = y - v->dst.y1 + v->src.y1;
-	a = max(x1, v->dst.x1);
-	b = min3(x2, v->dst.x2, v->dst.x1 + drm_rect_width(&v->src));
-	if (y < v->dst.y1 || sy >= v->src.y2 || a >= b) {
+	if (!kms2v4l_mirror_span(v, y, x1, x2, &a, &b, &sy)) {
 		memset(dst + x1 * cpp, 0, (size_t)(x2 - x1) * cpp);
 		return;
 	}

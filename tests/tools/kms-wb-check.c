@@ -3,17 +3,22 @@
  * kms-wb-check - capture what the active CRTC shows through vkms's
  * writeback connector and compare it with the primary plane's pixels.
  *
- *   kms-wb-check ids
+ *   kms-wb-check [--driver NAME] ids
  *       print "CONNECTOR_ID CRTC_ID" of the virtual output, for modetest
- *   kms-wb-check dump FILE WIDTHxHEIGHT
+ *   kms-wb-check [--driver NAME] dump FILE WIDTHxHEIGHT
  *       wait for the pattern another client shows, then write the primary
- *       plane's pixels to FILE as XRGB8888 with X = 0xff (as composed)
+ *       plane's pixels to FILE as XRGB8888: for vkms with X = 0xff (as
+ *       composed), for another driver (one kms2v4l mirrors, whose capture
+ *       is a copy of the framebuffer) as the framebuffer holds them
  *   kms-wb-check capture WIDTHxHEIGHT
  *       while another client (modetest -d) shows a pattern on the CRTC:
  *       read the primary plane's framebuffer, take over as DRM master,
  *       route the CRTC to the writeback connector alone (vkms 6.1 refuses
  *       it beside the virtual connector), commit one writeback job and
  *       compare the written frame with the pattern, pixel by pixel.
+ *
+ * NAME is the DRM driver's name (default vkms; the virtual output is the
+ * card's first Virtual connector: bochs-drm and virtio_gpu have one too).
  *
  * Exits 0 when the frames match, 1 on a mismatch, 2 on any other error.
  */
@@ -83,7 +88,8 @@ static uint64_t count_colours(const struct kms_dumb *buf, uint32_t *seen, uint64
 	return colours;
 }
 
-static int capture(int fd, uint32_t width, uint32_t height, const char *dump)
+static int capture(int fd, uint32_t width, uint32_t height, const char *dump,
+		   uint32_t x_bits)
 {
 	uint32_t virt, wb, crtc = 0, primary;
 	struct kms_dumb src, out;
@@ -94,16 +100,18 @@ static int capture(int fd, uint32_t width, uint32_t height, const char *dump)
 	uint32_t seen[64];
 
 	ret = drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1);
-	if (!ret)
+	if (!ret && !dump)
 		ret = drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
 	if (ret)
 		return fail("atomic/writeback client caps", -errno);
 	ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_VIRTUAL, &virt);
 	if (ret)
 		return fail("no virtual connector", ret);
-	ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_WRITEBACK, &wb);
-	if (ret)
-		return fail("no writeback connector (vkms enable_writeback=1?)", ret);
+	if (!dump) {
+		ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_WRITEBACK, &wb);
+		if (ret)
+			return fail("no writeback connector (vkms enable_writeback=1?)", ret);
+	}
 
 	/*
 	 * Wait (up to 20 s) for the other client to show a pattern: fbdev
@@ -151,7 +159,7 @@ static int capture(int fd, uint32_t width, uint32_t height, const char *dump)
 			const uint32_t *row = (const uint32_t *)((const char *)src.map + y * src.pitch);
 
 			for (uint32_t x = 0; x < width; x++) {
-				uint32_t px = row[x] | 0xff000000u;
+				uint32_t px = row[x] | x_bits;
 
 				fwrite(&px, 4, 1, f);
 			}
@@ -212,13 +220,21 @@ static int capture(int fd, uint32_t width, uint32_t height, const char *dump)
 
 int main(int argc, char **argv)
 {
+	const char *driver = "vkms";
 	unsigned int w, h;
 	uint32_t conn, crtc;
 	int fd, ret;
 
-	fd = kms_open("vkms");
-	if (fd < 0)
-		return fail("no vkms card", fd);
+	if (argc > 2 && !strcmp(argv[1], "--driver")) {
+		driver = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	fd = kms_open(driver);
+	if (fd < 0) {
+		fprintf(stderr, "kms-wb-check: no %s card: %s\n", driver, strerror(-fd));
+		return 2;
+	}
 
 	if (argc == 2 && !strcmp(argv[1], "ids")) {
 		ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_VIRTUAL, &conn);
@@ -237,14 +253,14 @@ int main(int argc, char **argv)
 	    sscanf(argv[2], "%ux%u", &w, &h) == 2) {
 		/* Opening made us master: let the client under test set its mode. */
 		drmDropMaster(fd);
-		return capture(fd, w, h, NULL);
+		return capture(fd, w, h, NULL, 0);
 	}
 	if (argc == 4 && !strcmp(argv[1], "dump") &&
 	    sscanf(argv[3], "%ux%u", &w, &h) == 2) {
 		drmDropMaster(fd);
-		return capture(fd, w, h, argv[2]);
+		return capture(fd, w, h, argv[2], strcmp(driver, "vkms") ? 0 : 0xff000000u);
 	}
 
-	fprintf(stderr, "usage: kms-wb-check ids | capture WIDTHxHEIGHT | dump FILE WIDTHxHEIGHT\n");
+	fprintf(stderr, "usage: kms-wb-check [--driver NAME] ids | capture WIDTHxHEIGHT | dump FILE WIDTHxHEIGHT\n");
 	return 2;
 }

@@ -8,7 +8,9 @@
 #    alpha 0xff in AR24, and within 1 of the BT.601 reference in NV12,
 #    YU12 and YUYV; the node names the driver's connector. ffmpeg's v4l2
 #    input and a VNC viewer of v4l2vnc --device Virtual-1 (the output by
-#    its name) get the gradient byte for byte.
+#    its name) get the gradient byte for byte. modetest sets another
+#    mode while a client streams: SOURCE_CHANGE, the stream keeps its
+#    size, and modetest's pattern is captured byte for byte.
 # 2. fbcon: text written to the console shows in a capture equal, byte
 #    for byte, to the fbdev framebuffer (/dev/fb0).
 # 3. Flips between two colours at the mode's rate: every frame is one
@@ -83,6 +85,46 @@ for scene in $scenes; do
 	scene_stop
 done
 info "connector: $conn"
+
+# 1b. modetest sets another mode while a client streams: the node queues
+# SOURCE_CHANGE, the running stream keeps its size (its buffers wait),
+# and a capture at the new size equals modetest's pattern byte for byte.
+card=$(sed -n 's/.* card\([0-9]*\) CRTC.*/\1/p' "/sys/class/video4linux/${dev#/dev/}/name")
+cur=$(v4l2-ctl -d "$dev" -V | sed -n 's|.*Width/Height *: *\([0-9]*\)/\([0-9]*\).*|\1x\2|p')
+mt=800x600
+[ "$cur" != $mt ] || mt=640x480
+v4l2-ctl -d "$dev" --stream-mmap=3 --stream-count=100000 >/tmp/held.out 2>&1 &
+held=$!
+v4l2-ctl -d "$dev" --wait-for-event=source_change=0 >/tmp/event.log 2>&1 &
+ev=$!
+sleep 1
+read -r mconn mcrtc < <("$TOOLS/kms-wb-check" --driver "$drv" ids) || fail "no connector and CRTC ids"
+# modetest shows its pattern until a line comes on its stdin
+rm -f /tmp/modetest.in
+mkfifo /tmp/modetest.in
+modetest -M "$drv" -s "$mconn@$mcrtc:$mt" </tmp/modetest.in >/tmp/modetest.log 2>&1 &
+mtpid=$!
+exec {mtin}>/tmp/modetest.in
+wait_modetest "$card"
+for _ in $(seq $((100 * S))); do kill -0 $ev 2>/dev/null || break; sleep 0.1; done
+if kill -0 $ev 2>/dev/null; then
+	kill $ev
+	fail "no SOURCE_CHANGE on $dev after modetest set $mt (from $cur)"
+fi
+wait $ev || fail "waiting for SOURCE_CHANGE: $(cat /tmp/event.log)"
+kill -0 $held 2>/dev/null || fail "the streaming client died at the modeset: $(tail -3 /tmp/held.out)"
+kill $held
+wait $held 2>/dev/null || true
+"$TOOLS/kms-wb-check" --driver "$drv" dump /tmp/shown.raw $mt || fail "reading modetest's framebuffer"
+timeout $((20 * S)) v4l2-ctl -d "$dev" -v "width=${mt%x*},height=${mt#*x},pixelformat=XR24" \
+	--stream-mmap=3 --stream-count=1 --stream-to=/tmp/mt.raw >/dev/null 2>&1 ||
+	fail "capturing modetest's pattern at $mt"
+cmp /tmp/shown.raw /tmp/mt.raw >/dev/null ||
+	fail "modetest's pattern: $(cmp -l /tmp/shown.raw /tmp/mt.raw | wc -l) bytes differ from its framebuffer"
+echo >&$mtin
+exec {mtin}>&-
+wait $mtpid || fail "modetest: $(tail -3 /tmp/modetest.log)"
+info "modetest set $mt while a client streamed $cur: SOURCE_CHANGE, the stream kept its size, modetest's pattern captured byte for byte"
 
 # 2. fbcon (fbdev lit the CRTC again when the scene's client went)
 echo 0 >/sys/class/graphics/fbcon/cursor_blink 2>/dev/null || true

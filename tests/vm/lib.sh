@@ -5,7 +5,13 @@ T=${0##*/}
 TOOLS=${KMS2V4L_BUILD:?}/tests/tools
 fail() { echo "$T: FAIL: $*" >&2; exit 1; }
 skip() { echo "$T: SKIP: $*"; exit 77; }
-info() { echo "$T: $*"; }
+# Each line carries the guest's uptime, so a console log shows where a
+# test spends its time (read from /proc, without a process).
+info() {
+	local up _
+	read -r up _ </proc/uptime
+	echo "$T: [${up}s] $*"
+}
 
 # The /dev/dri/cardN whose parent (platform) device is named $1: "vkms"
 # for the module parameters' device, a configfs device's own name.
@@ -75,16 +81,17 @@ scene_stop() {
 	fail "kms-scene (pid $SCENE_PID) did not exit after its scene was stopped"
 }
 
-# Wait (up to 20 s) until modetest has a framebuffer on vkms, read from
-# debugfs so that this check never opens the card (which could make it
-# DRM master in modetest's place), then a little for its mode set.
+# wait_modetest [CARD]: wait (up to 20 s) until modetest has a
+# framebuffer on card CARD (default 0, vkms), read from debugfs so that
+# this check never opens the card (which could make it DRM master in
+# modetest's place), then a little for its mode set.
 wait_modetest() {
-	local fbs=/sys/kernel/debug/dri/0/framebuffer
+	local fbs=/sys/kernel/debug/dri/${1:-0}/framebuffer
 	for _ in $(seq 200); do
 		grep -q 'allocated by = modetest' "$fbs" 2>/dev/null && { sleep 1; return 0; }
 		sleep 0.1
 	done
-	fail "modetest put no framebuffer on vkms"
+	fail "modetest put no framebuffer on card ${1:-0}"
 }
 
 # wait_listen PATTERN PID [LOG]: wait (up to 30 s: a loaded VM starts

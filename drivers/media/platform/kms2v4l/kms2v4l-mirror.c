@@ -67,9 +67,11 @@
 #include <drm/drm_print.h>
 #include <linux/debugfs.h>
 #include <linux/dma-direction.h>
+#include <linux/io.h>
 #include <linux/iosys-map.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <asm/unaligned.h>
 
 #include "kms2v4l-priv.h"
 
@@ -284,6 +286,36 @@ static int kms2v4l_mirror_map(struct kms2v4l_mirror *m,
 }
 
 /*
+ * @len bytes at @offset of @map into @dst. From I/O memory (bochs's VRAM
+ * BAR) in 64-bit reads where the CPU has them: x86's memcpy_fromio()
+ * moves 32 bits at a time, and each read of an uncached or
+ * write-combined BAR is a bus transaction whatever its width. The reads
+ * need no ordering among themselves.
+ */
+static void kms2v4l_mirror_read(void *dst, const struct iosys_map *map,
+				size_t offset, size_t len)
+{
+#ifdef CONFIG_64BIT
+	const u8 __iomem *s = map->vaddr_iomem + offset;
+	u8 *d = dst;
+	size_t head;
+
+	if (map->is_iomem) {
+		head = min_t(size_t, len, -(unsigned long)s & 7);
+		memcpy_fromio(d, s, head);
+		d += head;
+		s += head;
+		len -= head;
+		for (; len >= 8; len -= 8, s += 8, d += 8)
+			put_unaligned(__raw_readq(s), (u64 *)d);
+		memcpy_fromio(d, s, len);
+		return;
+	}
+#endif
+	iosys_map_memcpy_from(dst, map, offset, len);
+}
+
+/*
  * Where CRTC line @y, pixels [@x1, @x2), shows the plane of @v: false if
  * nowhere; else its pixels [*@a, *@b) come from framebuffer line *@sy.
  */
@@ -315,10 +347,10 @@ static void kms2v4l_mirror_fetch(struct kms2v4l_mirror *m,
 	for (x = x1; x < a; x++)
 		line[x - x1] = KMS2V4L_BLACK;
 	if (a < b)
-		iosys_map_memcpy_from(line + (a - x1), &m->data[0],
-				      (size_t)sy * fb->pitches[0] +
-				      (size_t)(a - v->dst.x1 + v->src.x1) * 4,
-				      (size_t)(b - a) * 4);
+		kms2v4l_mirror_read(line + (a - x1), &m->data[0],
+				    (size_t)sy * fb->pitches[0] +
+				    (size_t)(a - v->dst.x1 + v->src.x1) * 4,
+				    (size_t)(b - a) * 4);
 	for (x = b; x < x2; x++)
 		line[x - x1] = KMS2V4L_BLACK;
 }
@@ -341,10 +373,10 @@ static void kms2v4l_mirror_copy_line(struct kms2v4l_mirror *m,
 		return;
 	}
 	memset(dst + x1 * cpp, 0, (size_t)(a - x1) * cpp);
-	iosys_map_memcpy_from(dst + a * cpp, &m->data[0],
-			      (size_t)sy * fb->pitches[0] +
-			      (size_t)(a - v->dst.x1 + v->src.x1) * cpp,
-			      (size_t)(b - a) * cpp);
+	kms2v4l_mirror_read(dst + a * cpp, &m->data[0],
+			    (size_t)sy * fb->pitches[0] +
+			    (size_t)(a - v->dst.x1 + v->src.x1) * cpp,
+			    (size_t)(b - a) * cpp);
 	memset(dst + b * cpp, 0, (size_t)(x2 - b) * cpp);
 }
 

@@ -15,7 +15,12 @@
 #   with the element's error;
 # - a pipeline holding 6 frames (a queue, like an encoder's look-ahead)
 #   gets copies under --gst-hold copy (the default) and counted drops
-#   under --gst-hold drop, never silently nothing.
+#   under --gst-hold drop, never silently nothing;
+# - with --no-vnc and no --format the pipeline picks the format: vivid
+#   offers NV12, x264enc takes it, so 'appsrc ! x264enc ! mp4mux' needs no
+#   videoconvert; the log names NV12, the file is 640x480 H.264 and its
+#   decoded colour bars have the right chroma; a pipeline that takes
+#   nothing v4l2vnc can give ends with exit status 1 naming both.
 . "$(dirname "$0")/lib.sh"
 V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc
 out=/tmp/v4l2vnc.mp4
@@ -131,5 +136,50 @@ copied=$(gst_stat /tmp/drop.log "copied while buffers held")
 [ "${held:-0}" -ge 5 ] || fail "--gst-hold drop: only '$held' frames dropped for holds"
 [ "$copied" = 0 ] || fail "--gst-hold drop: $copied frames copied"
 grep -q 'frames are dropped while it does (--gst-hold drop' /tmp/drop.log || fail "no note about dropping"
+# --- 6: no videoconvert, no --format: v4l2vnc asks x264enc and sets the
+# node to NV12; frames go as dma-bufs, --frames ends with EOS.
+out6=/tmp/v4l2vnc-nv12.mp4
+rm -f "$out6"
+timeout 120 "$V" --device "$dev" --size 640x480 --no-vnc --frames 40 \
+	--gst "x264enc speed-preset=ultrafast tune=zerolatency ! mp4mux ! filesink location=$out6" \
+	2>/tmp/nv12.log || { cat /tmp/nv12.log; fail "v4l2vnc --no-vnc --gst 'x264enc ! ...' failed"; }
+cat /tmp/nv12.log
+grep -qF "$dev: NV12 640x480 for the pipeline (its first element takes NV12)" /tmp/nv12.log ||
+	fail "the log does not say NV12 was chosen for the pipeline"
+grep -qF "$dev: NV12 640x480 stride" /tmp/nv12.log || fail "the node was not set to NV12 640x480"
+pushed=$(gst_stat /tmp/nv12.log pushed)
+dmabuf=$(gst_stat /tmp/nv12.log dma-buf)
+[ "${pushed:-0}" -ge 30 ] || fail "NV12: only '$pushed' frames reached GStreamer"
+[ "${dmabuf:-0}" -ge $((pushed / 2)) ] || fail "NV12: only $dmabuf of $pushed frames went as dma-buf"
+gst-discoverer-1.0 "$out6" >/tmp/disc6.txt 2>&1 || { cat /tmp/disc6.txt; fail "gst-discoverer-1.0 cannot read $out6"; }
+cat /tmp/disc6.txt
+grep -q 'Width: 640' /tmp/disc6.txt || fail "NV12: width is not 640"
+grep -q 'Height: 480' /tmp/disc6.txt || fail "NV12: height is not 480"
+grep -qi 'H.264' /tmp/disc6.txt || fail "NV12: not H.264"
+# Decode one frame and look at vivid's 75% colour bars (8 bars of 80
+# pixels: white, yellow, cyan, green, magenta, red, blue, black) on line
+# 240, below vivid's text: yellow's Cb is low (~44), blue's high (~212),
+# white's near 128.  NV12 in the file: Y, then CbCr pairs.
+timeout 60 ffmpeg -loglevel error -i "$out6" -frames:v 1 -f rawvideo -pix_fmt nv12 \
+	-y /tmp/nv12-dec.raw || fail "ffmpeg cannot decode $out6"
+[ "$(stat -c %s /tmp/nv12-dec.raw)" = $((640 * 480 * 3 / 2)) ] || fail "decoded frame is not 640x480 NV12"
+cb_at() { od -An -tu1 -j $((640 * 480 + 120 * 640 + $1)) -N1 /tmp/nv12-dec.raw | tr -d ' '; }
+cb_white=$(cb_at 40) cb_yellow=$(cb_at 120) cb_blue=$(cb_at 520)
+info "decoded Cb on line 240: white $cb_white, yellow $cb_yellow, blue $cb_blue"
+[ "$cb_yellow" -lt 90 ] && [ "$cb_blue" -gt 170 ] &&
+	[ "$cb_white" -gt 110 ] && [ "$cb_white" -lt 146 ] ||
+	fail "decoded chroma is not vivid's colour bars (plane layout wrong?)"
+info "NV12: $pushed frames ($dmabuf dma-buf) into x264enc without videoconvert, $out6 is 640x480 H.264"
+
+# --- 7: nothing v4l2vnc can give the first element (vivid's NV21 is not
+# among v4l2vnc's formats): exit status 1 at once, naming device and pipeline.
+status=0
+timeout 60 "$V" --device "$dev" --size 640x480 --no-vnc \
+	--gst "video/x-raw,format=NV21 ! fakesink" 2>/tmp/nomatch.log || status=$?
+cat /tmp/nomatch.log
+[ "$status" = 1 ] || fail "exit status $status when the pipeline takes no format (want 1)"
+grep -qF "$dev: the pipeline 'appsrc ! video/x-raw,format=NV21 ! fakesink' takes none" /tmp/nomatch.log ||
+	fail "the error does not name the device and the pipeline"
+info "no matching format: exit 1 with the device and the pipeline named"
 modprobe -r vivid || fail "modprobe -r vivid"
 info "PASS"

@@ -5,6 +5,7 @@
 #include <linux/videodev2.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -40,28 +41,32 @@ std::string Capture::error() const
 	return own_error_.empty() ? kms2v4l_error(dev_) : own_error_;
 }
 
+int Capture::offered_formats(std::vector<uint32_t> &out)
+{
+	own_error_.clear();
+	out.assign(64, 0);
+	int n = kms2v4l_enum_formats(dev_, out.data(), out.size());
+	if (n < 0) {
+		out.clear();
+		return n;
+	}
+	out.resize(std::min(size_t(n), out.size()));
+	return 0;
+}
+
 int Capture::configure(uint32_t fourcc, unsigned width, unsigned height, unsigned buffers,
 		       bool want_export)
 {
 	own_error_.clear();
 	if (!fourcc) {
-		uint32_t offered[64];
-		int n = kms2v4l_enum_formats(dev_, offered, 64);
-		if (n < 0)
-			return n;
-		for (uint32_t want : preferred_formats()) {
-			for (int i = 0; i < n && i < 64; i++)
-				if (offered[i] == want) {
-					fourcc = want;
-					break;
-				}
-			if (fourcc)
-				break;
-		}
+		std::vector<uint32_t> offered;
+		if (int r = offered_formats(offered); r < 0)
+			return r;
+		fourcc = choose_format(preferred_formats(), offered);
 		if (!fourcc) {
 			std::string list;
-			for (int i = 0; i < n && i < 64; i++)
-				list += " " + fourcc_name(offered[i]);
+			for (uint32_t f : offered)
+				list += " " + fourcc_name(f);
 			own_error_ = path_ + ": no format v4l2vnc can convert among:" + list;
 			return -EINVAL;
 		}

@@ -19,8 +19,11 @@ public:
 	~Capture();
 	static std::unique_ptr<Capture> open(const std::string &path, std::string &error);
 
-	// Chooses the format (@fourcc, or the best one the node offers when
-	// 0; @width/@height 0 keep the node's), allocates @buffers MMAP
+	// The fourccs the node offers (ENUM_FMT), in its order; -errno.
+	int offered_formats(std::vector<uint32_t> &out);
+	// Chooses the format (@fourcc, or the first of preferred_formats()
+	// the node offers when 0: one VNC takes; @width/@height 0 keep the
+	// node's), allocates @buffers MMAP
 	// buffers and exports them (when @want_export).  -errno on failure.
 	int configure(uint32_t fourcc, unsigned width, unsigned height, unsigned buffers,
 		      bool want_export);

@@ -16,18 +16,20 @@ constexpr uint32_t fcc(char a, char b, char c, char d)
 	return KMS2V4L_FOURCC(a, b, c, d);
 }
 
-constexpr std::array<FormatInfo, 11> kFormats{{
-	{fcc('X', 'R', '2', '4'), PixelLayout::BGRX32, 4, "BGRx"},
-	{fcc('A', 'R', '2', '4'), PixelLayout::BGRX32, 4, "BGRA"},
-	{fcc('B', 'G', 'R', '4'), PixelLayout::BGRX32, 4, "BGRx"},
-	{fcc('B', 'X', '2', '4'), PixelLayout::XRGB32, 4, "xRGB"},
-	{fcc('B', 'A', '2', '4'), PixelLayout::XRGB32, 4, "ARGB"},
-	{fcc('R', 'G', 'B', '4'), PixelLayout::XRGB32, 4, "xRGB"},
-	{fcc('R', 'G', 'B', 'P'), PixelLayout::RGB565, 2, "RGB16"},
-	{fcc('R', 'G', 'B', '3'), PixelLayout::RGB24, 3, "RGB"},
-	{fcc('B', 'G', 'R', '3'), PixelLayout::BGR24, 3, "BGR"},
-	{fcc('Y', 'U', 'Y', 'V'), PixelLayout::YUYV, 2, "YUY2"},
-	{fcc('U', 'Y', 'V', 'Y'), PixelLayout::UYVY, 2, "UYVY"},
+constexpr std::array<FormatInfo, 13> kFormats{{
+	{fcc('X', 'R', '2', '4'), PixelLayout::BGRX32, 4, "BGRx", true},
+	{fcc('A', 'R', '2', '4'), PixelLayout::BGRX32, 4, "BGRA", true},
+	{fcc('B', 'G', 'R', '4'), PixelLayout::BGRX32, 4, "BGRx", true},
+	{fcc('B', 'X', '2', '4'), PixelLayout::XRGB32, 4, "xRGB", true},
+	{fcc('B', 'A', '2', '4'), PixelLayout::XRGB32, 4, "ARGB", true},
+	{fcc('R', 'G', 'B', '4'), PixelLayout::XRGB32, 4, "xRGB", true},
+	{fcc('R', 'G', 'B', 'P'), PixelLayout::RGB565, 2, "RGB16", true},
+	{fcc('R', 'G', 'B', '3'), PixelLayout::RGB24, 3, "RGB", true},
+	{fcc('B', 'G', 'R', '3'), PixelLayout::BGR24, 3, "BGR", true},
+	{fcc('Y', 'U', 'Y', 'V'), PixelLayout::YUYV, 2, "YUY2", true},
+	{fcc('U', 'Y', 'V', 'Y'), PixelLayout::UYVY, 2, "UYVY", true},
+	{fcc('N', 'V', '1', '2'), PixelLayout::NV12, 1, "NV12", false},
+	{fcc('Y', 'U', '1', '2'), PixelLayout::YU12, 1, "I420", false},
 }};
 
 constexpr std::array<uint32_t, 11> kPreferred{
@@ -35,6 +37,14 @@ constexpr std::array<uint32_t, 11> kPreferred{
 	fcc('B', 'X', '2', '4'), fcc('B', 'A', '2', '4'), fcc('R', 'G', 'B', '4'),
 	fcc('R', 'G', 'B', '3'), fcc('B', 'G', 'R', '3'), fcc('R', 'G', 'B', 'P'),
 	fcc('Y', 'U', 'Y', 'V'), fcc('U', 'Y', 'V', 'Y'),
+};
+
+constexpr std::array<uint32_t, 13> kPipeline{
+	fcc('N', 'V', '1', '2'), fcc('Y', 'U', '1', '2'), fcc('Y', 'U', 'Y', 'V'),
+	fcc('U', 'Y', 'V', 'Y'), fcc('X', 'R', '2', '4'), fcc('A', 'R', '2', '4'),
+	fcc('B', 'G', 'R', '4'), fcc('B', 'X', '2', '4'), fcc('B', 'A', '2', '4'),
+	fcc('R', 'G', 'B', '4'), fcc('R', 'G', 'B', '3'), fcc('B', 'G', 'R', '3'),
+	fcc('R', 'G', 'B', 'P'),
 };
 
 inline uint8_t clamp8(int v)
@@ -60,6 +70,50 @@ const FormatInfo *format_info(uint32_t fourcc)
 std::span<const uint32_t> preferred_formats()
 {
 	return kPreferred;
+}
+
+std::span<const uint32_t> pipeline_formats()
+{
+	return kPipeline;
+}
+
+uint32_t choose_format(std::span<const uint32_t> preference, std::span<const uint32_t> offered,
+		       const std::function<bool(const FormatInfo &)> &accepts)
+{
+	for (uint32_t want : preference) {
+		const FormatInfo *info = format_info(want);
+		if (info && std::find(offered.begin(), offered.end(), want) != offered.end() &&
+		    (!accepts || accepts(*info)))
+			return want;
+	}
+	return 0;
+}
+
+Planes plane_layout(const FormatInfo &fmt, unsigned height, unsigned stride)
+{
+	Planes p;
+	const size_t luma = size_t(stride) * height;
+	const unsigned chroma_lines = (height + 1) / 2;
+	p.stride[0] = stride;
+	switch (fmt.layout) {
+	case PixelLayout::NV12:
+		p.count = 2;
+		p.offset[1] = luma;
+		p.stride[1] = stride;
+		p.size = luma + size_t(stride) * chroma_lines;
+		break;
+	case PixelLayout::YU12:
+		p.count = 3;
+		p.stride[1] = p.stride[2] = stride / 2;
+		p.offset[1] = luma;
+		p.offset[2] = luma + size_t(stride / 2) * chroma_lines;
+		p.size = p.offset[2] + size_t(stride / 2) * chroma_lines;
+		break;
+	default:
+		p.size = luma;
+		break;
+	}
+	return p;
 }
 
 uint32_t yuv_to_xrgb(int y, int u, int v)
@@ -123,6 +177,9 @@ void convert_rect(PixelLayout layout, const uint8_t *src, size_t src_stride, uin
 			}
 			break;
 		}
+		case PixelLayout::NV12:
+		case PixelLayout::YU12:
+			return; // not to_rgb: nothing for VNC
 		}
 	}
 }

@@ -99,13 +99,43 @@ std::unique_ptr<GstSink> GstSink::create(const std::string &desc, HoldPolicy hol
 	return s;
 }
 
+// appsrc's peer's caps (a caps query; ANY without a peer); unref them.
+static GstCaps *peer_caps(GstElement *appsrc)
+{
+	GstPad *pad = gst_element_get_static_pad(appsrc, "src");
+	GstCaps *caps = gst_pad_peer_query_caps(pad, nullptr);
+	gst_object_unref(pad);
+	return caps;
+}
+
+bool GstSink::accepts(const FormatInfo &fmt) const
+{
+	GstCaps *peer = peer_caps(appsrc_);
+	GstCaps *want = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, fmt.gst_format,
+					    nullptr);
+	const bool ok = gst_caps_can_intersect(want, peer);
+	gst_caps_unref(want);
+	gst_caps_unref(peer);
+	return ok;
+}
+
+std::string GstSink::accepted_caps() const
+{
+	GstCaps *peer = peer_caps(appsrc_);
+	gchar *text = gst_caps_to_string(peer);
+	std::string s = text ? text : "";
+	g_free(text);
+	gst_caps_unref(peer);
+	return s;
+}
+
 void GstSink::set_format(const FormatInfo &fmt, unsigned width, unsigned height, unsigned stride,
 			 size_t frame_size, uint32_t fps_num, uint32_t fps_den)
 {
 	fmt_ = &fmt;
 	width_ = width;
 	height_ = height;
-	stride_ = stride;
+	planes_ = plane_layout(fmt, height, stride);
 	frame_size_ = frame_size;
 	frame_ns_ = fps_num ? gst_util_uint64_scale(GST_SECOND, fps_den, fps_num) : 0;
 	GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, fmt.gst_format,
@@ -148,13 +178,18 @@ unsigned GstSink::held() const
 	return n;
 }
 
-static void add_meta(GstBuffer *buf, const char *format, unsigned w, unsigned h, unsigned stride)
+static void add_meta(GstBuffer *buf, const char *format, unsigned w, unsigned h,
+		     const Planes &planes)
 {
 	gsize offset[GST_VIDEO_MAX_PLANES] = {0};
-	gint strides[GST_VIDEO_MAX_PLANES] = {int(stride)};
+	gint strides[GST_VIDEO_MAX_PLANES] = {0};
+	for (unsigned i = 0; i < planes.count; i++) {
+		offset[i] = planes.offset[i];
+		strides[i] = int(planes.stride[i]);
+	}
 	gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE,
-				       gst_video_format_from_string(format), w, h, 1, offset,
-				       strides);
+				       gst_video_format_from_string(format), w, h, planes.count,
+				       offset, strides);
 }
 
 uint64_t GstSink::running_time_of(uint64_t ts_ns) const
@@ -178,7 +213,7 @@ uint64_t GstSink::running_time_of(uint64_t ts_ns) const
 bool GstSink::push(void *buffer, uint64_t ts_ns)
 {
 	auto *buf = static_cast<GstBuffer *>(buffer);
-	add_meta(buf, fmt_->gst_format, width_, height_, stride_);
+	add_meta(buf, fmt_->gst_format, width_, height_, planes_);
 	uint64_t pts = running_time_of(ts_ns);
 	// Two samplings of two clocks may disagree by a little: keep the
 	// PTS increasing.

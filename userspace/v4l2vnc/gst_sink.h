@@ -55,8 +55,17 @@ public:
 	static std::unique_ptr<GstSink> create(const std::string &desc, HoldPolicy hold,
 					       std::string &error);
 
+	// Whether the pipeline's first element (appsrc's peer, asked with a
+	// caps query) takes @fmt as system-memory video/x-raw, at some size
+	// and rate.
+	bool accepts(const FormatInfo &fmt) const;
+	// What it takes (the caps query's answer), as text for messages.
+	std::string accepted_caps() const;
+
 	// Caps for frames that follow; fps_num 0 means variable rate.
 	// @frame_size is the size of one frame (the copies' pool buffers).
+	// Each buffer carries a GstVideoMeta with the planes of a V4L2
+	// buffer of @stride bytes a line (plane_layout()).
 	void set_format(const FormatInfo &fmt, unsigned width, unsigned height, unsigned stride,
 			size_t frame_size, uint32_t fps_num, uint32_t fps_den);
 
@@ -114,7 +123,8 @@ private:
 	HoldPolicy hold_ = HoldPolicy::kCopy;
 	std::vector<unsigned> holds_; // GStreamer references per V4L2 buffer
 	uint32_t generation_ = 0;     // of the buffer set, in release tokens
-	unsigned width_ = 0, height_ = 0, stride_ = 0;
+	unsigned width_ = 0, height_ = 0;
+	Planes planes_;
 	size_t frame_size_ = 0;
 	uint64_t frame_ns_ = 0; // frame duration, 0 if unknown
 	const FormatInfo *fmt_ = nullptr;

@@ -54,6 +54,7 @@ public:
 private:
 	int setup();
 	bool setup_vnc(unsigned width, unsigned height);
+	bool choose_pipeline_format();
 	bool configure_capture();
 	void on_v4l2();
 	void on_frame(const kms2v4l_frame &f);
@@ -85,6 +86,7 @@ private:
 	TileDamage tiles_;
 	UniqueFd epoll_, sigfd_;
 	bool gst_hold_noted_ = false; // the hold policy's first use was logged
+	bool gst_chose_ = false;      // the format is the one the pipeline takes
 	bool running_ = true;
 	int exit_code_ = 0;
 	Stats stats_;
@@ -99,6 +101,34 @@ bool App::watch(Source s, int fd, uint32_t events)
 		log(std::string("epoll_ctl ADD: ") + std::strerror(errno));
 		return false;
 	}
+	return true;
+}
+
+// --gst without VNC and without --format: the first of
+// pipeline_formats() the node offers and the pipeline's first element
+// takes (NV12 for an encoder, no videoconvert needed).
+bool App::choose_pipeline_format()
+{
+	std::vector<uint32_t> offered;
+	if (cap_->offered_formats(offered) < 0) {
+		log(cap_->error());
+		return false;
+	}
+	opt_.fourcc = choose_format(pipeline_formats(), offered,
+				    [this](const FormatInfo &f) { return gst_->accepts(f); });
+	if (!opt_.fourcc) {
+		std::string list;
+		for (uint32_t f : offered)
+			list += " " + fourcc_name(f);
+		const std::string takes = gst_->accepted_caps();
+		log(cap_->path() + ": the pipeline 'appsrc ! " + opt_.gst +
+		    "' takes none of the formats v4l2vnc can give it from this device (the "
+		    "device offers" +
+		    list + "; the pipeline's first element takes " + takes +
+		    "); put a videoconvert first, or see --format");
+		return false;
+	}
+	gst_chose_ = true;
 	return true;
 }
 
@@ -117,6 +147,10 @@ bool App::configure_capture()
 	if (gst_)
 		gst_->reset_buffers(cap_->buffer_count());
 	tiles_.reset(f.width, f.height, cap_->info().bytes_per_pixel);
+	if (gst_chose_ && stats_.resizes == 0)
+		log(cap_->path() + ": " + fourcc_name(f.fourcc) + " " + std::to_string(f.width) +
+		    "x" + std::to_string(f.height) + " for the pipeline (its first element takes " +
+		    cap_->info().gst_format + ")");
 	if (opt_.verbose || stats_.resizes == 0)
 		log(cap_->path() + ": " + fourcc_name(f.fourcc) + " " + std::to_string(f.width) +
 		    "x" + std::to_string(f.height) + " stride " + std::to_string(f.stride) + ", " +
@@ -303,6 +337,8 @@ int App::setup()
 			return 1;
 		}
 	}
+	if (gst_ && !opt_.vnc && !opt_.fourcc && !choose_pipeline_format())
+		return 1;
 	if (!configure_capture())
 		return 1;
 	const auto &f = cap_->format();

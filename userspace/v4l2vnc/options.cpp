@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "options.h"
 
+#include "format.h"
 #include "net.h"
 
 #include <kms2v4l/kms2v4l.h>
@@ -120,8 +121,11 @@ Capture:
   --device PATH|OUTPUT V4L2 capture node, or the output it shows: a
                        connector name (Virtual-1) or card0-crtc0 (kms2v4l
                        nodes); default: the first capture node found
-  --format FOURCC      pixel format, e.g. XR24, AR24, BGR4, RGBP, YUYV
-                       (default: the best one the device offers)
+  --format FOURCC      pixel format, e.g. XR24, AR24, BGR4, RGBP, YUYV;
+                       NV12 and YU12 with --no-vnc only (GStreamer's NV12,
+                       I420).  Default: the best one for VNC the device
+                       offers; with --gst and --no-vnc the one the
+                       pipeline takes (see --gst)
   --size WxH           ask the device for this size (default: keep)
   --buffers N          V4L2 buffers to allocate (default 4)
   --list               list capture nodes (and what each shows) and exit
@@ -179,6 +183,23 @@ Input:
 GStreamer:
   --gst 'PIPELINE'     also feed frames to 'appsrc ! PIPELINE', e.g.
                        --gst 'videoconvert ! x264enc ! mp4mux ! filesink location=out.mp4'
+                       or, without VNC, straight into the encoder:
+                       --no-vnc --gst 'x264enc ! mp4mux ! filesink location=out.mp4'
+                       The format: --format if given, else with VNC the
+                       best one for VNC (RGB first), else (--no-vnc) the
+                       first of NV12, YU12, YUYV, UYVY, XR24, AR24, BGR4,
+                       BX24, BA24, RGB4, RGB3, BGR3, RGBP that the device
+                       offers and the pipeline's first element takes (a
+                       caps query on appsrc's peer, system memory; one
+                       that takes any format, such as videoconvert or
+                       fakesink, gets the first of these the device has),
+                       logged as 'DEVICE: NV12 640x480 for the pipeline
+                       (its first element takes NV12)'.  If none: exit
+                       status 1, naming the device, the pipeline and what
+                       each takes.  NV12 and YU12 buffers carry the V4L2
+                       planes in a GstVideoMeta: Y, then CbCr (NV12), or
+                       Cb then Cr at half the stride (YU12, GStreamer's
+                       I420).
                        dma-buf memory when the device exports, else copies;
                        frames are dropped (and counted) when more than one
                        waits in appsrc.  Buffers carry the pipeline's
@@ -391,6 +412,13 @@ ParseResult parse_options(std::span<const char *const> args)
 			    " (not loopback): VNC authentication is weak and the session is not "
 			    "encrypted; use an SSH tunnel to 127.0.0.1, or say --insecure-vnc-auth "
 			    "(see --help)";
+		return res;
+	}
+	if (const FormatInfo *f = format_info(o.fourcc); o.vnc && f && !f->to_rgb) {
+		char name[5];
+		res.error = std::string("--format ") + kms2v4l_fourcc_str(o.fourcc, name) +
+			    " is for --gst only (VNC needs a format v4l2vnc converts to RGB); "
+			    "add --no-vnc";
 		return res;
 	}
 	if (!o.vnc && (o.input || o.web_port)) {

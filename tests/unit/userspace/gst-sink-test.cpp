@@ -4,11 +4,15 @@
 // running time they were captured at (not 0 from the first frame while
 // the pipeline has run since its start), an element's error ends the sink
 // at once with its message, and a pipeline that holds the V4L2 buffers
-// gets copies (or drops, as asked), never silently nothing.
+// gets copies (or drops, as asked), never silently nothing; the format
+// for --no-vnc is one the pipeline's first element takes (NV12 for an
+// encoder), and NV12/YU12 planes arrive where the V4L2 buffer has them.
 #include "format.h"
 #include "gst_sink.h"
 
+#include <gst/app/gstappsink.h>
 #include <gst/gst.h>
+#include <gst/video/video.h>
 #include <gtest/gtest.h>
 #include <kms2v4l/kms2v4l.h>
 
@@ -17,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -374,4 +380,166 @@ TEST(GstSink, ReleasesOfAnOldBufferSetAreIgnored)
 	unsigned index = 99;
 	EXPECT_FALSE(s->read_release(index)) << "released index " << index;
 	EXPECT_TRUE(s->holds(0));
+}
+
+namespace {
+
+constexpr uint32_t kXR24 = KMS2V4L_FOURCC('X', 'R', '2', '4');
+constexpr uint32_t kYUYV = KMS2V4L_FOURCC('Y', 'U', 'Y', 'V');
+constexpr uint32_t kNV12 = KMS2V4L_FOURCC('N', 'V', '1', '2');
+constexpr uint32_t kYU12 = KMS2V4L_FOURCC('Y', 'U', '1', '2');
+
+// What v4l2vnc --no-vnc picks from a device offering @offered for @s.
+uint32_t pick(const GstSink &s, std::vector<uint32_t> offered)
+{
+	return choose_format(pipeline_formats(), offered,
+			     [&s](const FormatInfo &f) { return s.accepts(f); });
+}
+
+} // namespace
+
+// v4l2vnc --no-vnc --gst 'x264enc ! ...' with no videoconvert: the
+// encoder's sink caps say NV12 and I420, never BGRx, so a device offering
+// XR24, YUYV and NV12 is set to NV12; YU12 (I420) when it has no NV12;
+// nothing at all when it has only what x264enc refuses.
+TEST(GstSink, EncoderFirstGetsNv12)
+{
+	std::string err;
+	auto s = GstSink::create("x264enc ! mp4mux ! filesink location=/dev/null",
+				 HoldPolicy::kCopy, err);
+	if (!s && err.find("x264enc") != std::string::npos)
+		GTEST_SKIP() << "no x264enc (gstreamer1.0-plugins-ugly): " << err;
+	ASSERT_TRUE(s) << err;
+	EXPECT_TRUE(s->accepts(*format_info(kNV12)));
+	EXPECT_TRUE(s->accepts(*format_info(kYU12)));
+	EXPECT_FALSE(s->accepts(*format_info(kXR24)));
+	EXPECT_FALSE(s->accepts(*format_info(kYUYV)));
+	EXPECT_EQ(pick(*s, {kXR24, kYUYV, kNV12}), kNV12);
+	EXPECT_EQ(pick(*s, {kXR24, kYU12, kYUYV}), kYU12);
+	EXPECT_EQ(pick(*s, {kXR24, kYUYV}), 0u);
+	EXPECT_NE(s->accepted_caps().find("NV12"), std::string::npos) << s->accepted_caps();
+	EXPECT_EQ(s->accepted_caps().find("BGRx"), std::string::npos) << s->accepted_caps();
+}
+
+// A first element that takes anything (videoconvert) gets NV12 over the
+// device's RGB; one that wants BGRx (a capsfilter) gets XR24 even though
+// NV12 is offered, and nothing from a device without RGB; dma-buf-only
+// caps (memory:DMABuf) do not take system memory.
+TEST(GstSink, FirstElementsCapsDecide)
+{
+	std::string err;
+	auto conv = GstSink::create("videoconvert ! fakesink", HoldPolicy::kCopy, err);
+	ASSERT_TRUE(conv) << err;
+	EXPECT_EQ(pick(*conv, {kXR24, kYUYV, kNV12}), kNV12);
+	EXPECT_EQ(pick(*conv, {kXR24, kYUYV}), kYUYV);
+
+	auto bgrx = GstSink::create("video/x-raw,format=BGRx ! fakesink", HoldPolicy::kCopy, err);
+	ASSERT_TRUE(bgrx) << err;
+	EXPECT_EQ(pick(*bgrx, {kNV12, kYUYV, kXR24}), kXR24);
+	EXPECT_EQ(pick(*bgrx, {kNV12, kYUYV}), 0u);
+
+	auto dmabuf = GstSink::create("video/x-raw(memory:DMABuf),format=NV12 ! fakesink",
+				      HoldPolicy::kCopy, err);
+	ASSERT_TRUE(dmabuf) << err;
+	EXPECT_FALSE(dmabuf->accepts(*format_info(kNV12)));
+}
+
+namespace {
+
+constexpr unsigned kPw = 64, kPh = 48, kPstride = 96; // a padded V4L2 line
+constexpr uint8_t kY = 0x30, kCb = 0x50, kCr = 0xa0, kPad = 0xee;
+
+// A single-planar V4L2 buffer of @fourcc (NV12 or YU12), kPw x kPh with
+// kPstride bytes a line: Y kY, Cb kCb, Cr kCr, padding kPad.
+std::vector<uint8_t> planar_frame(uint32_t fourcc)
+{
+	const unsigned cw = kPw / 2, ch = kPh / 2;
+	std::vector<uint8_t> f(size_t(kPstride) * kPh * 3 / 2, kPad);
+	for (unsigned y = 0; y < kPh; y++)
+		std::fill_n(&f[size_t(y) * kPstride], kPw, kY);
+	uint8_t *chroma = &f[size_t(kPstride) * kPh];
+	for (unsigned y = 0; y < ch; y++)
+		for (unsigned x = 0; x < cw; x++) {
+			if (fourcc == kNV12) {
+				chroma[y * kPstride + 2 * x] = kCb;
+				chroma[y * kPstride + 2 * x + 1] = kCr;
+			} else {
+				chroma[y * (kPstride / 2) + x] = kCb;
+				chroma[(ch + y) * (kPstride / 2) + x] = kCr;
+			}
+		}
+	return f;
+}
+
+// Pushes @frame (copy, or from a memfd as dma-buf) into "appsrc !
+// videoconvert ! I420 ! appsink" and checks every converted sample: a
+// meta with the wrong planes (GStreamer's default layout would put the
+// chroma at 64 * 48 with stride 64) reads padding or the wrong plane.
+void expect_planes_arrive(uint32_t fourcc, bool as_dmabuf)
+{
+	std::string err;
+	auto s = GstSink::create("videoconvert ! video/x-raw,format=I420 ! appsink name=out "
+				 "sync=false",
+				 HoldPolicy::kCopy, err);
+	ASSERT_TRUE(s) << err;
+	std::vector<uint8_t> frame = planar_frame(fourcc);
+	s->set_format(*format_info(fourcc), kPw, kPh, kPstride, frame.size(), 60, 1);
+	s->reset_buffers(4);
+	int memfd = memfd_create("v4l2-buffer", MFD_CLOEXEC);
+	ASSERT_GE(memfd, 0);
+	ASSERT_EQ(write(memfd, frame.data(), frame.size()), ssize_t(frame.size()));
+	std::function<int()> dmabuf;
+	if (as_dmabuf)
+		dmabuf = [memfd] { return dup(memfd); };
+	GstPush what = s->push_frame(0, dmabuf, frame.data(), frame.size(), mono_ns());
+	EXPECT_EQ(what, as_dmabuf ? GstPush::kHeld : GstPush::kCopied);
+
+	GstElement *out = gst_bin_get_by_name(GST_BIN(s->pipeline()), "out");
+	ASSERT_NE(out, nullptr);
+	GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(out), 5 * GST_SECOND);
+	gst_object_unref(out);
+	std::string bus;
+	ASSERT_NE(sample, nullptr)
+		<< "no converted frame; bus: " << (s->handle_bus(bus) ? "" : bus);
+	GstVideoInfo info;
+	ASSERT_TRUE(gst_video_info_from_caps(&info, gst_sample_get_caps(sample)));
+	EXPECT_EQ(GST_VIDEO_INFO_WIDTH(&info), int(kPw));
+	EXPECT_EQ(GST_VIDEO_INFO_HEIGHT(&info), int(kPh));
+	GstVideoFrame vf;
+	ASSERT_TRUE(gst_video_frame_map(&vf, &info, gst_sample_get_buffer(sample), GST_MAP_READ));
+	const uint8_t want[3] = {kY, kCb, kCr};
+	for (unsigned p = 0; p < 3; p++) {
+		const auto *d = static_cast<const uint8_t *>(GST_VIDEO_FRAME_PLANE_DATA(&vf, p));
+		const int stride = GST_VIDEO_FRAME_PLANE_STRIDE(&vf, p);
+		const unsigned w = p ? kPw / 2 : kPw, h = p ? kPh / 2 : kPh;
+		unsigned wrong = 0, first = 0;
+		for (unsigned y = 0; y < h; y++)
+			for (unsigned x = 0; x < w; x++)
+				if (d[y * stride + x] != want[p] && !wrong++)
+					first = d[y * stride + x];
+		EXPECT_EQ(wrong, 0u) << "plane " << p << ": first wrong value 0x" << std::hex
+				     << first << ", want 0x" << unsigned(want[p]);
+	}
+	gst_video_frame_unmap(&vf);
+	gst_sample_unref(sample);
+	std::string ferr;
+	s->finish(2000, ferr);
+	close(memfd);
+}
+
+} // namespace
+
+// NV12 and YU12 frames reach the pipeline as the V4L2 buffer holds them:
+// Y, then CbCr (NV12) or Cb, then Cr at half the stride (YU12), here with
+// padded lines, as copies and as dma-buf.
+TEST(GstSink, Nv12PlanesArrive)
+{
+	expect_planes_arrive(kNV12, false);
+	expect_planes_arrive(kNV12, true);
+}
+
+TEST(GstSink, Yu12PlanesArrive)
+{
+	expect_planes_arrive(kYU12, false);
+	expect_planes_arrive(kYU12, true);
 }

@@ -175,6 +175,10 @@ TEST(Options, Errors)
 	EXPECT_NE(parse({"--no-vnc"}).error, "");
 	EXPECT_NE(parse({"--no-vnc", "--gst", "fakesink", "--input"}).error, "");
 	EXPECT_NE(parse({"--web", "5900"}).error, "");
+	// NV12/YU12 go to GStreamer only: not with VNC on.
+	EXPECT_NE(parse({"--format", "NV12"}).error.find("--no-vnc"), std::string::npos);
+	EXPECT_NE(parse({"--format", "YU12", "--gst", "fakesink"}).error, "");
+	EXPECT_TRUE(parse({"--format", "NV12", "--no-vnc", "--gst", "fakesink"}).options);
 	EXPECT_FALSE(parse({"--bogus"}).options);
 }
 

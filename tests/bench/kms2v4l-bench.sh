@@ -42,15 +42,21 @@
 # per frame of (r) XR24 capture, (y) NV12 composed by the kernel and
 # (x) XR24 + a userspace videoconvert to NV12, with (y)/(r) and (y)/(x).
 #
-# mirror: the core reading bochs's CRTC back (kms2v4l_mirror_init()), in
-# a VM whose display is QEMU's standard VGA:
+# mirror: the core reading a scanout driver's CRTC back
+# (kms2v4l_mirror_init()), in a VM whose display is QEMU's standard VGA
+# (bochs-drm) or virtio-gpu:
 #   scripts/vm-run --vga std -m kms2v4l,bochs --timeout 1200 -- tests/bench/kms2v4l-bench.sh 10 mirror
-# at 1024x768@60 with partial frames and on-change pacing (bochs has no
-# vblanks: v4l2-damage-check --driver bochs-drm paces its flips at 60 Hz),
+#   scripts/vm-run --vga virtio -m kms2v4l,virtio-gpu --timeout 1200 -- tests/bench/kms2v4l-bench.sh 10 mirror
+# at 1024x768@60 with partial frames and on-change pacing (neither driver
+# has vblanks: v4l2-damage-check --driver paces its flips at 60 Hz),
 # CPU per delivered frame of (f) full-screen flips, (d) a 1 % square
 # moving, flipped with FB_DAMAGE_CLIPS, (F), (D) the same flips with no
-# capture, beside (m) a memcpy of one 1024x768 XRGB8888 frame, with
-# (f)/(m), (d)/(f) and ((d)-(D))/((f)-(F)).
+# capture, (k) ffmpeg -f kmsgrab (as root) reading the CRTC at 60 Hz
+# during (F)'s flips, each frame downloaded to memory (hwdownload, a
+# copy as a capture makes; counted from its first frame), beside (m) a
+# memcpy of one 1024x768 XRGB8888 frame, with (f)/(m), (d)/(f),
+# ((d)-(D))/((f)-(F)) and (f)-(F) against (k)-(F). Where kmsgrab cannot
+# read the driver's framebuffers, the row says why.
 #
 # Each case runs 3 interleaved spans of SECONDS (in every part); the
 # span with the least CPU per frame is shown.
@@ -60,8 +66,8 @@ set -euo pipefail
 SPAN=${1:-10}
 WHAT=${2:-all}
 if [ "$WHAT" = mirror ]; then
-	dev=$(video_by_name '^bochs-drm card[0-9]+ CRTC 0$') ||
-		fail "no bochs mirror node (boot with scripts/vm-run --vga std -m kms2v4l,bochs)"
+	dev=$(video_by_name '^(bochs-drm|virtio_gpu) card[0-9]+ CRTC 0$') ||
+		fail "no bochs or virtio-gpu mirror node (boot with scripts/vm-run --vga std -m kms2v4l,bochs)"
 else
 	dev=$(kms2v4l_node) || fail "no kms2v4l node"
 fi
@@ -85,9 +91,11 @@ measure() {
 	local name=$1 t0 t1 i0 i1 frames
 	shift
 	stamp >"$T0_FILE"
+	: >"$T1_FILE"
 	frames=$("$@")
 	read -r t1 i1 < <(stamp)
 	read -r t0 i0 <"$T0_FILE"	# a CMD may start its span later
+	[ ! -s "$T1_FILE" ] || read -r t1 i1 <"$T1_FILE"	# and end it earlier
 	IRQS[$name]=$(awk -v i=$((i1 - i0)) -v span="$SPAN" 'BEGIN { printf "%.0f", i / span }')
 	FRAMES[$name]=$frames
 	CPU[$name]=$(awk -v t=$((t1 - t0)) -v f="$frames" \
@@ -135,7 +143,7 @@ share() { "$TOOLS/v4l2-share" bench "$dev" "$1" "$SPAN"; }
 
 # The idle guest for the span (one "frame", so CPU per frame is the total).
 idle_span() { sleep "$SPAN"; echo 1; }
-T0_FILE=$(mktemp)
+T0_FILE=$(mktemp) T1_FILE=$(mktemp)
 
 # A static screen, measured from SETTLE s after its first frame (past
 # DRM's 5 s vblank off delay) for the span; prints its frames.
@@ -250,12 +258,63 @@ yuv() {
 		"x:XR24 + videoconvert to NV12"
 }
 
+# kmsgrab_frames CMD...: ffmpeg -f kmsgrab reading the card of the
+# mirror node at 60 Hz, each frame downloaded into memory, while CMD (the
+# flips) runs; the span starts at its first frame (its start-up is not
+# the capture's cost); prints the frames it got, 0 if it got none (its
+# error in $KMSGRAB_ERR).
+KMSGRAB_ERR=$(mktemp)
+kmsgrab_frames() {
+	local card progress flips ff f0=0 f1=0
+	card=/dev/dri/card$(sed -n 's/.* card\([0-9]*\) CRTC.*/\1/p' "/sys/class/video4linux/${dev#/dev/}/name")
+	progress=$(mktemp)
+	"$@" >/dev/null &
+	flips=$!
+	ffmpeg -nostdin -loglevel error -device "$card" -f kmsgrab -framerate 60 -i - \
+		-vf hwdownload,format=bgr0 -f null -stats_period 0.1 -progress "$progress" - >"$KMSGRAB_ERR" 2>&1 &
+	ff=$!
+	for _ in $(seq 300); do
+		f0=$(sed -n 's/^frame=//p' "$progress" | tail -1)
+		[ "${f0:-0}" -gt 0 ] && break
+		kill -0 $ff 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ "${f0:-0}" -gt 0 ]; then
+		stamp >"$T0_FILE"
+		sleep "$SPAN"
+		f1=$(sed -n 's/^frame=//p' "$progress" | tail -1)
+		stamp >"$T1_FILE"
+		: >"$KMSGRAB_ERR"
+	fi
+	kill -INT $ff 2>/dev/null || true
+	wait $ff 2>/dev/null || true
+	kill $flips 2>/dev/null || true
+	wait $flips 2>/dev/null || true
+	rm -f "$progress"
+	echo $((${f1:-0} - ${f0:-0}))
+}
+
 mirror() {
-	local m=1024x768@60 dc="$TOOLS/v4l2-damage-check --driver bochs-drm --mode 1024x768@60"
+	local m=1024x768@60 drv dc
+	drv=$(cut -d' ' -f1 "/sys/class/video4linux/${dev#/dev/}/name")
+	dc="$TOOLS/v4l2-damage-check --driver $drv --mode $m"
+	# the flips of (k) last past its span: ffmpeg starts late
 	best "m:$dc bench-memcpy $SPAN" "f:$dc bench-full $SPAN $dev" \
 		"d:$dc bench-square $SPAN $dev" "F:$dc --no-capture bench-full $SPAN $dev" \
-		"D:$dc --no-capture bench-square $SPAN $dev"
+		"D:$dc --no-capture bench-square $SPAN $dev" \
+		"k:kmsgrab_frames $dc --no-capture bench-full $((SPAN * 4)) $dev"
+	echo "driver: $drv"
 	report_flips "${m%@*}"
+	if [ "${FRAMES[k]}" = 0 ]; then
+		printf '%-10s   (k) kmsgrab cannot read %s: %s\n' "${m%@*}" "$drv" \
+			"$(tr '\n' ' ' <"$KMSGRAB_ERR")"
+		return
+	fi
+	printf '%-10s %-26s %8s %8s %14s\n' "${m%@*}" "(k) ffmpeg -f kmsgrab" "${FRAMES[k]}" \
+		$((SPAN * 60 - FRAMES[k])) "${CPU[k]}"
+	awk -v f="${CPU[f]}" -v F="${CPU[F]}" -v k="${CPU[k]}" -v mode="${m%@*}" \
+		'BEGIN { printf "%-10s   capture alone: kms2v4l (f)-(F) %.2f, kmsgrab (k)-(F) %.2f CPU ms/frame: ((f)-(F))/((k)-(F)) = %.3f\n",
+			mode, f - F, k - F, (k > F) ? (f - F) / (k - F) : 0 }'
 }
 
 case $WHAT in

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# 200 rounds of starting and stopping the composer's three users (CRC
+# 120 rounds of starting and stopping the composer's three users (CRC
 # reader, kms2v4l capture, a short writeback loop) in random order while
 # the others run. No writeback out-fence is ever left unsignalled, and
 # afterwards each user still works on its own. The runner fails the test
 # on any kernel complaint (an unbalanced vblank reference warns).
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=${CHURN_ROUNDS:-200}
+ROUNDS=${CHURN_ROUNDS:-120}
 crc=/sys/kernel/debug/dri/0/crtc-0/crc
 dev=$(kms2v4l_node) || fail "no kms2v4l node for vkms"
 crcpid= cappid=

@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: MIT
 # vkms's composer serves three users at once without stalling any: a
 # writeback loop (one commit per frame, 1 s limit per out-fence) runs
-# 600 frames at 640x480 (some four 10 s windows under TCG) with every
+# 500 frames at 640x480 (some five 10 s windows under TCG) with every
 # fence signalled, while a CRC reader
 # keeps receiving new frame numbers and a kms2v4l capture client keeps
 # dequeuing buffers with increasing sequence numbers, all three
 # progressing in every 10 s window of the run.
 . "$(dirname "$0")/lib.sh"
 
-FRAMES=${WB_FRAMES:-600}
+FRAMES=${WB_FRAMES:-500}
 crc=/sys/kernel/debug/dri/0/crtc-0/crc
 dev=$(kms2v4l_node) || fail "no kms2v4l node for vkms"
 

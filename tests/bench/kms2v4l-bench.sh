@@ -310,8 +310,9 @@ mirror() {
 			"$(tr '\n' ' ' <"$KMSGRAB_ERR")"
 		return
 	fi
+	# kmsgrab reads at its own rate, repeats included: no drop count
 	printf '%-10s %-26s %8s %8s %14s\n' "${m%@*}" "(k) ffmpeg -f kmsgrab" "${FRAMES[k]}" \
-		$((SPAN * 60 - FRAMES[k])) "${CPU[k]}"
+		- "${CPU[k]}"
 	awk -v f="${CPU[f]}" -v F="${CPU[F]}" -v k="${CPU[k]}" -v mode="${m%@*}" \
 		'BEGIN { printf "%-10s   capture alone: kms2v4l (f)-(F) %.2f, kmsgrab (k)-(F) %.2f CPU ms/frame: ((f)-(F))/((k)-(F)) = %.3f\n",
 			mode, f - F, k - F, (k > F) ? (f - F) / (k - F) : 0 }'

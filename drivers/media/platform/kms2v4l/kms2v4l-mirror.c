@@ -28,19 +28,25 @@
  * damage since the frame it holds (see the overview), else the whole
  * frame, converting from XRGB8888 or ARGB8888 into the format the client
  * chose. Pixels of the CRTC the plane does not cover are black. A commit
- * made while no buffer is queued waits for the next buffer; the commit
- * itself never waits for a copy, and nothing is mapped or copied while
- * nobody streams.
+ * made while no buffer is queued waits for the next buffer, and nothing
+ * is mapped or copied while nobody streams.
  *
  * When the driver is unbound (drm_dev_unplug(), then the commit of
  * drm_atomic_helper_shutdown() switching the CRTC off), the node goes
  * at once: a stream ends, and the mirror holds no framebuffer past the
  * driver's remove.
  *
- * A frame is delivered only if no commit arrived while it was being
- * copied: otherwise its buffer goes back to the queue and the next
- * commit's frame is copied into it, so a frame never mixes two commits
- * and a client may draw into a buffer it has just flipped away from.
+ * A frame never mixes two commits. A commit that takes the framebuffer
+ * being copied off the screen waits in the update call until the copy is
+ * done (the copy of the frame's clip, only while a client streams with a
+ * buffer queued): its client does not draw into that framebuffer before
+ * the commit completes, so the frame is whole and is delivered. A frame
+ * is not delivered if a commit came before its copy began, or during
+ * it with the same framebuffer (its damage may have been drawn into the
+ * framebuffer meanwhile): its buffer goes back to the queue and takes
+ * the next commit's frame. A client drawing into a framebuffer it has
+ * flipped away from, once the flip is done, is safe either way. Drivers
+ * call the update call from process context.
  *
  * Sequence numbers count the commits on the CRTC, from the stream's
  * first frame; V4L2_CID_KMS2V4L_SEQUENCE_BASE holds the count of that
@@ -70,6 +76,7 @@
 #include <linux/io.h>
 #include <linux/iosys-map.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <asm/unaligned.h>
 
@@ -120,6 +127,11 @@ struct kms2v4l_mirror_view {
  * @lock: protects @view; taken with irqsave (the update call may come
  *	from any context)
  * @view: the last commit's view
+ * @reading: the framebuffer the worker is copying a frame from, NULL if
+ *	none; under @lock
+ * @touched: a commit kept @reading on the screen during the copy (its
+ *	damage may have been drawn into it meanwhile); under @lock
+ * @read_done: woken when @reading goes back to NULL
  * @mapped: the framebuffer @map maps (a reference), NULL if none; worker
  *	and @stop only
  * @map: its mapping
@@ -138,6 +150,9 @@ struct kms2v4l_mirror {
 	struct work_struct work;
 	spinlock_t lock; /* see @lock above */
 	struct kms2v4l_mirror_view view;
+	struct drm_framebuffer *reading;
+	bool touched;
+	wait_queue_head_t read_done;
 	struct drm_framebuffer *mapped;
 	struct iosys_map map[DRM_FORMAT_MAX_PLANES];
 	struct iosys_map data[DRM_FORMAT_MAX_PLANES];
@@ -176,6 +191,19 @@ static void kms2v4l_mirror_unplug(struct kms2v4l_mirror *m)
 		drm_framebuffer_put(fb);
 }
 
+/* Whether the worker is copying a frame from @fb. */
+static bool kms2v4l_mirror_reads(struct kms2v4l_mirror *m,
+				 const struct drm_framebuffer *fb)
+{
+	unsigned long flags;
+	bool reads;
+
+	spin_lock_irqsave(&m->lock, flags);
+	reads = m->reading == fb;
+	spin_unlock_irqrestore(&m->lock, flags);
+	return reads;
+}
+
 /**
  * kms2v4l_mirror_update() - record what a commit put on the CRTC
  * @m: the mirror
@@ -187,6 +215,13 @@ static void kms2v4l_mirror_unplug(struct kms2v4l_mirror *m)
  * allocates nothing; the framebuffer reference it drops is never the
  * last (the commit's old plane state holds one). The exception is the
  * last commit of an unplugged device, see kms2v4l_mirror_unplug().
+ *
+ * A commit that takes off the screen the framebuffer the worker is
+ * copying a frame from waits until that copy is done (at most the copy
+ * of the frame's clip, and only while a client streams): until the
+ * commit completes, its client does not draw into that framebuffer, so
+ * the frame is whole and is delivered although a commit followed it.
+ * Process context, then.
  */
 void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
 			   struct drm_atomic_state *state,
@@ -196,6 +231,7 @@ void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
 	const struct drm_plane_state *ps;
 	struct drm_framebuffer *fb, *old = NULL;
 	struct kms2v4l_mirror_view *v = &m->view;
+	struct drm_framebuffer *leaving = NULL;
 	unsigned long flags;
 
 	ps = drm_atomic_get_new_plane_state(state, crtc->primary);
@@ -221,7 +257,15 @@ void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
 	v->shown.width = cs->mode.hdisplay;
 	v->shown.height = cs->mode.vdisplay;
 	v->time = ktime_get();
+	/* (a commit without the plane changes nothing the copy reads) */
+	if (ps && m->reading && m->reading == v->fb)
+		m->touched = true;
+	else if (ps && m->reading)
+		leaving = m->reading;
 	spin_unlock_irqrestore(&m->lock, flags);
+
+	if (leaving)
+		wait_event(m->read_done, !kms2v4l_mirror_reads(m, leaving));
 
 	if (fb)
 		drm_framebuffer_put(fb);
@@ -244,19 +288,44 @@ static void kms2v4l_mirror_snapshot(struct kms2v4l_mirror *m,
 	spin_unlock_irqrestore(&m->lock, flags);
 }
 
-/* Whether a commit came after the one @v shows. */
-static bool kms2v4l_mirror_moved_on(struct kms2v4l_mirror *m,
-				    const struct kms2v4l_mirror_view *v)
+/*
+ * The worker starts copying the frame of @v: false if a commit came
+ * after it already (one that took the framebuffer off the screen did
+ * not wait for this copy, and its client may be drawing into it).
+ */
+static bool kms2v4l_mirror_begin_read(struct kms2v4l_mirror *m,
+				      const struct kms2v4l_mirror_view *v)
 {
 	unsigned long flags;
-	bool moved;
+	bool fresh;
 
-	/* the copy's reads come before the look at the count */
-	smp_rmb();
 	spin_lock_irqsave(&m->lock, flags);
-	moved = m->view.commit != v->commit;
+	fresh = m->view.commit == v->commit;
+	if (fresh) {
+		m->reading = v->fb;
+		m->touched = false;
+	}
 	spin_unlock_irqrestore(&m->lock, flags);
-	return moved;
+	return fresh;
+}
+
+/*
+ * The copy is done (its reads come before this): false if a commit
+ * during it kept the framebuffer on the screen, whose damage may have
+ * been drawn into the framebuffer meanwhile. Commits that took it off
+ * waited for the copy. Wakes them.
+ */
+static bool kms2v4l_mirror_end_read(struct kms2v4l_mirror *m)
+{
+	unsigned long flags;
+	bool whole;
+
+	spin_lock_irqsave(&m->lock, flags);
+	whole = !m->touched;
+	m->reading = NULL;
+	spin_unlock_irqrestore(&m->lock, flags);
+	wake_up_all(&m->read_done);
+	return whole;
 }
 
 static void kms2v4l_mirror_unmap(struct kms2v4l_mirror *m)
@@ -572,16 +641,19 @@ static void kms2v4l_mirror_frame(struct kms2v4l_mirror *m,
 	ret = kms2v4l_frame_begin_shown(src, &v->shown, &frame);
 	if (ret)
 		goto end_access;
-	if (kms2v4l_mirror_can(fb, frame.format, &direct)) {
-		kms2v4l_mirror_copy(m, v, &frame, direct);
-	} else {
+	moved = false;
+	if (!kms2v4l_mirror_can(fb, frame.format, &direct)) {
 		dev_warn_ratelimited(&src->vdev.dev, "%s: no conversion from %p4cc to %p4cc\n",
 				     node, &fb->format->format, &frame.format->format);
 		ret = -EINVAL;
+	} else if (kms2v4l_mirror_begin_read(m, v)) {
+		kms2v4l_mirror_copy(m, v, &frame, direct);
+		moved = !kms2v4l_mirror_end_read(m);
+	} else {
+		moved = true;
 	}
 	frame.vblank = v->commit;
 	frame.timestamp = v->time;
-	moved = !ret && kms2v4l_mirror_moved_on(m, v);
 	kms2v4l_frame_finish(src, &frame, ret, moved);
 	if (!ret && !moved)
 		m->done = v->commit;
@@ -684,6 +756,7 @@ struct kms2v4l_source *kms2v4l_mirror_init(struct drm_crtc *crtc)
 		return ERR_PTR(-ENOMEM);
 	m->crtc = crtc;
 	spin_lock_init(&m->lock);
+	init_waitqueue_head(&m->read_done);
 	INIT_WORK(&m->work, kms2v4l_mirror_work);
 
 	src = kms2v4l_crtc_init(crtc, kms2v4l_mirror_formats,

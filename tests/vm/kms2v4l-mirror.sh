@@ -147,7 +147,6 @@ info "fbcon: ${fw}x$fh console equals /dev/fb0 ($colours colours in its first li
 # console cost about that cell, and every frame still equals the console
 # outside the cell's line
 if [ -z "$short" ]; then
-	card=$(sed -n 's/.* card\([0-9]*\) CRTC.*/\1/p' "/sys/class/video4linux/${dev#/dev/}/name")
 	dbg=/sys/kernel/debug/kms2v4l-$drv-card$card-crtc0
 	[ -r "$dbg/mirror_read_bytes" ] || fail "no $dbg/mirror_read_bytes"
 	frame=$((stride * fh))

@@ -258,10 +258,12 @@ void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
 	v->shown.height = cs->mode.vdisplay;
 	v->time = ktime_get();
 	/* (a commit without the plane changes nothing the copy reads) */
-	if (ps && m->reading && m->reading == v->fb)
-		m->touched = true;
-	else if (ps && m->reading)
-		leaving = m->reading;
+	if (ps && m->reading) {
+		if (m->reading == v->fb)
+			m->touched = true;
+		else
+			leaving = m->reading;
+	}
 	spin_unlock_irqrestore(&m->lock, flags);
 
 	if (leaving)

@@ -112,7 +112,9 @@ tok=$(sed -n 's/.*path=websockify%3Ftoken%3D\([0-9a-f]*\).*/\1/p' /tmp/v4l2vnc.l
 [ ${#tok} = 32 ] || fail "no token in the printed URL: $(cat /tmp/v4l2vnc.log)"
 r=$(ws http://127.0.0.1:40000 "/websockify?token=$tok" 5901)
 [ "$r" = "101 RFB" ] || fail "websocket with the token: $r"
-r=$(ws http://127.0.0.1:40000 "/websockify?token=${tok%?}0" 5901)
+# A wrong token: the last digit changed (to 1 if it was 0, else to 0).
+case $tok in *0) bad=${tok%?}1 ;; *) bad=${tok%?}0 ;; esac
+r=$(ws http://127.0.0.1:40000 "/websockify?token=$bad" 5901)
 case $r in "HTTP/1.1 403"*) ;; *) fail "websocket with a wrong token: $r, not 403" ;; esac
 info "token URL accepted from another origin, a wrong token refused"
 # A plain viewer still gets the picture.

@@ -88,6 +88,7 @@ int Capture::configure(uint32_t fourcc, unsigned width, unsigned height, unsigne
 	}
 	info_ = format_info(f.fourcc);
 	fmt_ = f;
+	color_ = read_color();
 	r = kms2v4l_request_buffers(dev_, KMS2V4L_MEMORY_MMAP, buffers);
 	if (r < 0)
 		return r;
@@ -106,6 +107,17 @@ int Capture::configure(uint32_t fourcc, unsigned width, unsigned height, unsigne
 		}
 	}
 	return 0;
+}
+
+ColorInfo Capture::read_color() const
+{
+	// libkms2v4l's format has no colour fields: G_FMT beside it.
+	v4l2_format f{};
+	f.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	if (ioctl(kms2v4l_fd(dev_), VIDIOC_G_FMT, &f) < 0)
+		return {};
+	return {f.fmt.pix.colorspace, f.fmt.pix.ycbcr_enc, f.fmt.pix.quantization,
+		f.fmt.pix.xfer_func};
 }
 
 void Capture::release()

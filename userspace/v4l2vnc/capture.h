@@ -53,16 +53,21 @@ public:
 
 	const kms2v4l_format &format() const { return fmt_; }
 	const FormatInfo &info() const { return *info_; }
+	// The format's colour description as the node reported it (G_FMT),
+	// all DEFAULT if it could not be read.
+	const ColorInfo &color() const { return color_; }
 	const std::string &path() const { return path_; }
 	std::string error() const;
 
 private:
 	Capture() = default;
+	ColorInfo read_color() const;
 	kms2v4l_device *dev_ = nullptr;
 	std::string path_;
 	std::string own_error_;
 	kms2v4l_format fmt_{};
 	const FormatInfo *info_ = nullptr;
+	ColorInfo color_;
 	std::vector<UniqueFd> dmabufs_;
 	bool exported_ = false;
 	bool on_change_ = false, partial_ = false;

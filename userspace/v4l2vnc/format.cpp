@@ -67,6 +67,19 @@ const FormatInfo *format_info(uint32_t fourcc)
 	return nullptr;
 }
 
+bool is_yuv(PixelLayout layout)
+{
+	switch (layout) {
+	case PixelLayout::YUYV:
+	case PixelLayout::UYVY:
+	case PixelLayout::NV12:
+	case PixelLayout::YU12:
+		return true;
+	default:
+		return false;
+	}
+}
+
 std::span<const uint32_t> preferred_formats()
 {
 	return kPreferred;

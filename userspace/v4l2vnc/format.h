@@ -35,6 +35,18 @@ struct FormatInfo {
 // The format description for a V4L2 fourcc, nullptr if unsupported.
 const FormatInfo *format_info(uint32_t fourcc);
 
+// Whether @layout is Y'CbCr (YUYV, UYVY, NV12, YU12) rather than RGB.
+bool is_yuv(PixelLayout layout);
+
+// How a node says its pixels are to be read: struct v4l2_pix_format's
+// colorspace, ycbcr_enc, quantization and xfer_func (V4L2_COLORSPACE_*,
+// V4L2_YCBCR_ENC_*, V4L2_QUANTIZATION_*, V4L2_XFER_FUNC_*); 0 is V4L2's
+// DEFAULT (derive it from the colorspace), all 0 when the node did not say.
+struct ColorInfo {
+	uint32_t colorspace = 0, ycbcr_enc = 0, quantization = 0, xfer_func = 0;
+	bool operator==(const ColorInfo &) const = default;
+};
+
 // The fourccs convert_rect() takes, in order of preference for VNC
 // (cheapest first).
 std::span<const uint32_t> preferred_formats();

@@ -7,10 +7,12 @@
 #include <gst/video/video.h>
 
 #include <fcntl.h>
+#include <linux/videodev2.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 namespace v4l2vnc {
 
@@ -40,7 +42,132 @@ std::string gerror_text(GError *err)
 	return s;
 }
 
+// What a V4L2 colorspace implies where the other fields say DEFAULT
+// (V4L2's "Colorspaces" chapter and its V4L2_MAP_*_DEFAULT rules).
+struct ColorspaceDefaults {
+	GstVideoColorPrimaries primaries;
+	uint32_t xfer_func, ycbcr_enc;
+	bool full_range_yuv; // only JPEG's Y'CbCr is full range
+};
+
+std::optional<ColorspaceDefaults> colorspace_defaults(uint32_t colorspace)
+{
+	switch (colorspace) {
+	case V4L2_COLORSPACE_SMPTE170M:
+	case V4L2_COLORSPACE_BT878:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_SMPTE170M, V4L2_XFER_FUNC_709,
+					  V4L2_YCBCR_ENC_601, false};
+	case V4L2_COLORSPACE_SMPTE240M:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_SMPTE240M,
+					  V4L2_XFER_FUNC_SMPTE240M, V4L2_YCBCR_ENC_SMPTE240M,
+					  false};
+	case V4L2_COLORSPACE_REC709:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_BT709, V4L2_XFER_FUNC_709,
+					  V4L2_YCBCR_ENC_709, false};
+	case V4L2_COLORSPACE_470_SYSTEM_M:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_BT470M, V4L2_XFER_FUNC_709,
+					  V4L2_YCBCR_ENC_601, false};
+	case V4L2_COLORSPACE_470_SYSTEM_BG:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_BT470BG, V4L2_XFER_FUNC_709,
+					  V4L2_YCBCR_ENC_601, false};
+	case V4L2_COLORSPACE_JPEG:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_BT709, V4L2_XFER_FUNC_SRGB,
+					  V4L2_YCBCR_ENC_601, true};
+	case V4L2_COLORSPACE_SRGB:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_BT709, V4L2_XFER_FUNC_SRGB,
+					  V4L2_YCBCR_ENC_601, false};
+	case V4L2_COLORSPACE_OPRGB:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_ADOBERGB, V4L2_XFER_FUNC_OPRGB,
+					  V4L2_YCBCR_ENC_601, false};
+	case V4L2_COLORSPACE_BT2020:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_BT2020, V4L2_XFER_FUNC_709,
+					  V4L2_YCBCR_ENC_BT2020, false};
+	case V4L2_COLORSPACE_RAW:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_UNKNOWN, V4L2_XFER_FUNC_NONE,
+					  V4L2_YCBCR_ENC_601, false};
+	case V4L2_COLORSPACE_DCI_P3:
+		return ColorspaceDefaults{GST_VIDEO_COLOR_PRIMARIES_SMPTERP431,
+					  V4L2_XFER_FUNC_DCI_P3, V4L2_YCBCR_ENC_709, false};
+	default:
+		return std::nullopt;
+	}
+}
+
+std::optional<GstVideoTransferFunction> gst_transfer(uint32_t xfer_func)
+{
+	switch (xfer_func) {
+	case V4L2_XFER_FUNC_709:
+		return GST_VIDEO_TRANSFER_BT709;
+	case V4L2_XFER_FUNC_SRGB:
+		return GST_VIDEO_TRANSFER_SRGB;
+	case V4L2_XFER_FUNC_OPRGB:
+		return GST_VIDEO_TRANSFER_ADOBERGB;
+	case V4L2_XFER_FUNC_SMPTE240M:
+		return GST_VIDEO_TRANSFER_SMPTE240M;
+	case V4L2_XFER_FUNC_NONE:
+		return GST_VIDEO_TRANSFER_GAMMA10;
+	case V4L2_XFER_FUNC_DCI_P3: // gamma 2.6: GStreamer has no name for it
+		return GST_VIDEO_TRANSFER_UNKNOWN;
+	case V4L2_XFER_FUNC_SMPTE2084:
+		return GST_VIDEO_TRANSFER_SMPTE2084;
+	default:
+		return std::nullopt;
+	}
+}
+
+std::optional<GstVideoColorMatrix> gst_matrix(uint32_t ycbcr_enc)
+{
+	switch (ycbcr_enc) {
+	case V4L2_YCBCR_ENC_601:
+	case V4L2_YCBCR_ENC_XV601:
+	case V4L2_YCBCR_ENC_SYCC:
+		return GST_VIDEO_COLOR_MATRIX_BT601;
+	case V4L2_YCBCR_ENC_709:
+	case V4L2_YCBCR_ENC_XV709:
+		return GST_VIDEO_COLOR_MATRIX_BT709;
+	case V4L2_YCBCR_ENC_BT2020:
+	case V4L2_YCBCR_ENC_BT2020_CONST_LUM:
+		return GST_VIDEO_COLOR_MATRIX_BT2020;
+	case V4L2_YCBCR_ENC_SMPTE240M:
+		return GST_VIDEO_COLOR_MATRIX_SMPTE240M;
+	default:
+		return std::nullopt;
+	}
+}
+
 } // namespace
+
+std::string gst_colorimetry(const FormatInfo &fmt, const ColorInfo &color)
+{
+	const bool yuv = is_yuv(fmt.layout);
+	GstVideoColorimetry c{};
+	bool full = !yuv;
+	if (auto d = colorspace_defaults(color.colorspace)) {
+		c.primaries = d->primaries;
+		c.transfer = *gst_transfer(d->xfer_func);
+		c.matrix = *gst_matrix(d->ycbcr_enc);
+		full = !yuv || d->full_range_yuv;
+	} else {
+		// The node did not say: what a capture card and kms2v4l give.
+		gst_video_colorimetry_from_string(&c, yuv ? GST_VIDEO_COLORIMETRY_BT601
+							  : GST_VIDEO_COLORIMETRY_SRGB);
+	}
+	if (auto t = gst_transfer(color.xfer_func))
+		c.transfer = *t;
+	if (auto m = gst_matrix(color.ycbcr_enc))
+		c.matrix = *m;
+	if (color.quantization == V4L2_QUANTIZATION_FULL_RANGE)
+		full = true;
+	else if (color.quantization == V4L2_QUANTIZATION_LIM_RANGE)
+		full = false;
+	c.range = full ? GST_VIDEO_COLOR_RANGE_0_255 : GST_VIDEO_COLOR_RANGE_16_235;
+	if (!yuv)
+		c.matrix = GST_VIDEO_COLOR_MATRIX_RGB;
+	gchar *text = gst_video_colorimetry_to_string(&c);
+	std::string s = text ? text : "";
+	g_free(text);
+	return s;
+}
 
 GstSink::~GstSink()
 {
@@ -130,7 +257,8 @@ std::string GstSink::accepted_caps() const
 }
 
 void GstSink::set_format(const FormatInfo &fmt, unsigned width, unsigned height, unsigned stride,
-			 size_t frame_size, uint32_t fps_num, uint32_t fps_den)
+			 size_t frame_size, uint32_t fps_num, uint32_t fps_den,
+			 const ColorInfo &color)
 {
 	fmt_ = &fmt;
 	width_ = width;
@@ -142,6 +270,8 @@ void GstSink::set_format(const FormatInfo &fmt, unsigned width, unsigned height,
 					    "width", G_TYPE_INT, int(width), "height", G_TYPE_INT,
 					    int(height), "framerate", GST_TYPE_FRACTION,
 					    int(fps_num), int(fps_num ? fps_den : 1), nullptr);
+	if (std::string cm = gst_colorimetry(fmt, color); !cm.empty())
+		gst_caps_set_simple(caps, "colorimetry", G_TYPE_STRING, cm.c_str(), nullptr);
 	gst_app_src_set_caps(GST_APP_SRC(appsrc_), caps);
 	// Like v4l2src: a frame is complete one frame time after the
 	// timestamp it carries, so that much latency is the source's.

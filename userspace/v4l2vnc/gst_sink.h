@@ -49,6 +49,16 @@ enum class GstPush {
 	kDroppedFailed, // refused, or no memory
 };
 
+// GStreamer's colorimetry (the caps' "colorimetry" string) for frames of
+// @fmt that the node describes as @color: its colorspace's primaries,
+// transfer function, Y'CbCr encoding and range, each field the node sets
+// explicitly taking precedence, as V4L2 defines the defaults.  A node that
+// says nothing (colorspace DEFAULT, or one unknown here) gives BT.601
+// limited range for Y'CbCr and sRGB for RGB.  Without it in the caps
+// GStreamer guesses from the size: BT.709 from 720 lines up, wrong for
+// kms2v4l's BT.601 (colours shift when an encoder or videoconvert reads it).
+std::string gst_colorimetry(const FormatInfo &fmt, const ColorInfo &color);
+
 class GstSink {
 public:
 	~GstSink();
@@ -62,12 +72,14 @@ public:
 	// What it takes (the caps query's answer), as text for messages.
 	std::string accepted_caps() const;
 
-	// Caps for frames that follow; fps_num 0 means variable rate.
+	// Caps for frames that follow; fps_num 0 means variable rate, @color
+	// the node's colour description (gst_colorimetry()).
 	// @frame_size is the size of one frame (the copies' pool buffers).
 	// Each buffer carries a GstVideoMeta with the planes of a V4L2
 	// buffer of @stride bytes a line (plane_layout()).
 	void set_format(const FormatInfo &fmt, unsigned width, unsigned height, unsigned stride,
-			size_t frame_size, uint32_t fps_num, uint32_t fps_den);
+			size_t frame_size, uint32_t fps_num, uint32_t fps_den,
+			const ColorInfo &color = {});
 
 	// A new set of @count V4L2 buffers: the pipeline holds none of them;
 	// releases of the old set's buffers are ignored when they come.

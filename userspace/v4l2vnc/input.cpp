@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "input.h"
+#include "keymap.h"
 
 #include <libevdev/libevdev-uinput.h>
 #include <libevdev/libevdev.h>
@@ -200,7 +201,7 @@ std::unique_ptr<UinputDevice> UinputDevice::create(std::string &error)
 	for (unsigned code : {BTN_LEFT, BTN_MIDDLE, BTN_RIGHT})
 		libevdev_enable_event_code(u->dev_, EV_KEY, code, nullptr);
 	for (unsigned code = KEY_ESC; code < BTN_MISC; code++)
-		if (code != KEY_SYSRQ)
+		if (key_exposed(code))
 			libevdev_enable_event_code(u->dev_, EV_KEY, code, nullptr);
 	int r = libevdev_uinput_create_from_device(u->dev_, LIBEVDEV_UINPUT_OPEN_MANAGED,
 						   &u->uidev_);

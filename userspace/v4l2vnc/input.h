@@ -72,9 +72,8 @@ public:
 	// the same across resizes (scale() maps frame pixels onto it).
 	static constexpr int kAbsMax = 32767;
 	// Creates "v4l2vnc pointer+keyboard": ABS_X/ABS_Y 0..kAbsMax, three
-	// buttons, wheels, the keyboard's keys except KEY_SYSRQ (Alt+SysRq
-	// would reach the kernel's magic SysRq behind a lock screen).  nullptr
-	// and @error on failure (names /dev/uinput and errno).
+	// buttons, wheels, the keyboard's keys that key_exposed() (keymap.h) lets through.
+	// nullptr and @error on failure (names /dev/uinput and errno).
 	static std::unique_ptr<UinputDevice> create(std::string &error);
 	// Frame pixel @v of a frame @size pixels wide (or high) in device units.
 	static int scale(int v, unsigned size);

@@ -16,7 +16,55 @@ struct XkbDeleter {
 // xkbcommon keycodes are evdev codes + 8.
 constexpr xkb_keycode_t kEvdevOffset = 8;
 
+// XT codes past the main block that are not their evdev code, and the
+// E0-prefixed ones (0x80 | code).  PrintScreen (0xb7) is evdev's
+// KEY_SYSRQ, which is not exposed: KEY_PRINT instead.
+constexpr struct {
+	uint8_t xt;
+	uint16_t evdev;
+} kXtKeys[] = {
+	{0x56, KEY_102ND},     {0x57, KEY_F11},
+	{0x58, KEY_F12},       {0x70, KEY_KATAKANAHIRAGANA},
+	{0x73, KEY_RO},        {0x79, KEY_HENKAN},
+	{0x7b, KEY_MUHENKAN},  {0x7d, KEY_YEN},
+	{0x7e, KEY_KPCOMMA},   {0x9c, KEY_KPENTER},
+	{0x9d, KEY_RIGHTCTRL}, {0xb5, KEY_KPSLASH},
+	{0xb7, KEY_PRINT},     {0xb8, KEY_RIGHTALT},
+	{0xc6, KEY_PAUSE},     {0xc7, KEY_HOME},
+	{0xc8, KEY_UP},        {0xc9, KEY_PAGEUP},
+	{0xcb, KEY_LEFT},      {0xcd, KEY_RIGHT},
+	{0xcf, KEY_END},       {0xd0, KEY_DOWN},
+	{0xd1, KEY_PAGEDOWN},  {0xd2, KEY_INSERT},
+	{0xd3, KEY_DELETE},    {0xdb, KEY_LEFTMETA},
+	{0xdc, KEY_RIGHTMETA}, {0xdd, KEY_COMPOSE},
+};
+
 } // namespace
+
+bool key_exposed(unsigned code)
+{
+	switch (code) {
+	case KEY_SYSRQ:
+	case KEY_POWER:
+	case KEY_SLEEP:
+	case KEY_SUSPEND:
+	case KEY_WAKEUP:
+		return false;
+	default:
+		return true;
+	}
+}
+
+std::optional<unsigned> xt_to_evdev(uint32_t keycode)
+{
+	// Escape (0x01) to keypad '.' (0x53): evdev took set 1's numbers.
+	if (keycode >= 0x01 && keycode <= 0x53)
+		return keycode;
+	for (const auto &k : kXtKeys)
+		if (k.xt == keycode)
+			return k.evdev;
+	return std::nullopt;
+}
 
 std::unique_ptr<Keymap> Keymap::create(const std::string &layout, const std::string &variant,
 				       std::string &error)
@@ -59,8 +107,7 @@ std::unique_ptr<Keymap> Keymap::create(const std::string &layout, const std::str
 					continue;
 				if (level >= xkb_keymap_num_levels_for_key(km.get(), kc, 0))
 					continue;
-				// Not exposed: Alt+SysRq is the kernel's magic key.
-				if (kc - kEvdevOffset == KEY_SYSRQ)
+				if (!key_exposed(kc - kEvdevOffset))
 					continue;
 				const xkb_keysym_t *syms;
 				int n = xkb_keymap_key_get_syms_by_level(km.get(), kc, 0, level,

@@ -18,6 +18,21 @@ struct KeyLevel {
 	bool operator==(const KeyLevel &) const = default;
 };
 
+// The evdev code (KEY_*) of the key a QEMU extended key event names: an
+// XT (PC scan code set 1) make code, with the E0-prefixed keys as 0x80 |
+// code (what noVNC and gtk-vnc send).  nullopt for codes not known here
+// (the caller falls back to the keysym) and for SysRq (Alt+PrintScreen's
+// 0x54), which is not exposed; PrintScreen (0xb7) is KEY_PRINT, as the
+// keysym Print is.
+std::optional<unsigned> xt_to_evdev(uint32_t keycode);
+
+// Whether a viewer may press evdev key @code (the uinput device has only
+// these, and no keysym maps elsewhere).  Not: KEY_SYSRQ (Alt+SysRq
+// reaches the kernel's magic SysRq behind a lock screen), nor the keys
+// logind acts on by default whoever is logged in, locked or not:
+// KEY_POWER, KEY_SLEEP, KEY_SUSPEND, KEY_WAKEUP.
+bool key_exposed(unsigned code);
+
 class Keymap {
 public:
 	// Compiles the keymap (rules evdev, model pc105) for @layout/@variant.

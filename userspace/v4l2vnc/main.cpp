@@ -345,7 +345,8 @@ int App::setup()
 	if (gst_) {
 		uint32_t num, den;
 		cap_->frame_rate(num, den);
-		gst_->set_format(cap_->info(), f.width, f.height, f.stride, f.sizeimage, num, den);
+		gst_->set_format(cap_->info(), f.width, f.height, f.stride, f.sizeimage, num, den,
+				 cap_->color());
 	}
 	if (opt_.vnc && !setup_vnc(f.width, f.height))
 		return 1;
@@ -366,7 +367,14 @@ int App::setup()
 						      UinputDevice::scale(x, vnc_->width()),
 						      UinputDevice::scale(y, vnc_->height())));
 		};
-		vnc_->on_key = [this](uint64_t viewer, uint32_t keysym, bool down) {
+		vnc_->on_key = [this](uint64_t viewer, uint32_t keysym, uint32_t keycode,
+				      bool down) {
+			// A viewer that names the key (QEMU extended key event)
+			// gets exactly that key; its modifiers come the same way.
+			if (auto code = keycode ? xt_to_evdev(keycode) : std::nullopt) {
+				inject(viewer_inputs_.key(viewer, *code, down));
+				return;
+			}
 			auto k = keymap_->key_level(keysym);
 			if (!k) {
 				stats_.keys_unmapped++;
@@ -403,7 +411,8 @@ int App::setup()
 		log("serving " + cap_->path() + " on " + vnc_where_ +
 		    (web_ ? ", noVNC on " + web_url_ : ""));
 	if (gst_)
-		log("feeding " + cap_->path() + " to 'appsrc ! " + opt_.gst + "'");
+		log("feeding " + cap_->path() + " to 'appsrc ! " + opt_.gst + "' (colorimetry " +
+		    gst_colorimetry(cap_->info(), cap_->color()) + ")");
 	sd_notify(0, "READY=1");
 	return 0;
 }
@@ -484,7 +493,8 @@ void App::on_source_change()
 	if (gst_) {
 		uint32_t num, den;
 		cap_->frame_rate(num, den);
-		gst_->set_format(cap_->info(), f.width, f.height, f.stride, f.sizeimage, num, den);
+		gst_->set_format(cap_->info(), f.width, f.height, f.stride, f.sizeimage, num, den,
+				 cap_->color());
 	}
 	if (cap_->start() < 0) {
 		log(cap_->error());

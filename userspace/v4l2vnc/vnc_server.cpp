@@ -158,6 +158,85 @@ struct VncCallbacks {
 			{VncServer::InputEvent::kKey, conn_id(cl), int(keysym), down != 0, 0});
 	}
 
+	// QEMU extended key events (the viewer's XT scancodes), which
+	// libvncserver 0.9.14's server does not know, as a protocol extension:
+	// a viewer whose SetEncodings holds the pseudo-encoding gets it.
+	// Called from the viewer's thread inside libvncserver's SetEncodings,
+	// with libvncserver's extension list locked (every new connection
+	// waits for it): nothing here may block, so the answer (a
+	// pseudo-rectangle) is only noted, for qemu_ack() to send.
+	static rfbBool qemu_enable(rfbClientPtr cl, void ** /*data*/, int encoding)
+	{
+		if (encoding != int(rfbEncodingQemuExtendedKeyEvent))
+			return FALSE;
+		VncServer *v = self(cl);
+		{
+			std::lock_guard<std::mutex> l(v->qemu_mu_);
+			if (std::find(v->qemu_acks_.begin(), v->qemu_acks_.end(), conn_id(cl)) ==
+			    v->qemu_acks_.end())
+				v->qemu_acks_.push_back(conn_id(cl));
+		}
+		v->qemu_acks_owed_ = true;
+		return TRUE;
+	}
+
+	// libvncserver's displayHook: in the viewer's output thread, with its
+	// send lock held, before an update is written.  The owed answer goes
+	// first, as an update of its own (QEMU's way).
+	static void qemu_ack(rfbClientPtr cl)
+	{
+		VncServer *v = self(cl);
+		if (!v->qemu_acks_owed_.load())
+			return;
+		{
+			std::lock_guard<std::mutex> l(v->qemu_mu_);
+			auto it = std::find(v->qemu_acks_.begin(), v->qemu_acks_.end(),
+					    conn_id(cl));
+			if (it == v->qemu_acks_.end())
+				return;
+			v->qemu_acks_.erase(it);
+			v->qemu_acks_owed_ = !v->qemu_acks_.empty();
+		}
+		// FramebufferUpdate, one rectangle: 0,0 0x0, the pseudo-encoding.
+		uint8_t msg[sz_rfbFramebufferUpdateMsg + sz_rfbFramebufferUpdateRectHeader] = {
+			rfbFramebufferUpdate, 0, 0, 1};
+		const uint32_t enc = rfbEncodingQemuExtendedKeyEvent;
+		for (int i = 0; i < 4; i++)
+			msg[sizeof(msg) - 1 - i] = uint8_t(enc >> (8 * i));
+		if (rfbWriteExact(cl, reinterpret_cast<char *>(msg), sizeof(msg)) < 0) {
+			// The update after it fails the same way and closes the viewer.
+		}
+	}
+
+	// A client message libvncserver does not know, for a viewer that
+	// enabled the extension; its type byte is read.  TRUE when handled.
+	static rfbBool qemu_message(rfbClientPtr cl, void * /*data*/,
+				    const rfbClientToServerMsg *msg)
+	{
+		if (msg->type != rfbQemuEvent)
+			return FALSE;
+		rfbQemuExtendedKeyEventMsg ke{};
+		char *rest = reinterpret_cast<char *>(&ke) + 1;
+		// The submessage type first: only key events (0) are known, and
+		// the others' lengths are not, so they close the viewer.
+		if (rfbReadExact(cl, rest, 1) <= 0 || ke.subtype != 0 ||
+		    rfbReadExact(cl, rest + 1, sz_rfbQemuExtendedKeyEventMsg - 2) <= 0) {
+			if (self(cl)->verbose_ && ke.subtype != 0)
+				std::fprintf(
+					stderr,
+					"v4l2vnc: client %s: QEMU message %u unknown, closed\n",
+					cl->host ? cl->host : "?", unsigned(ke.subtype));
+			rfbCloseClient(cl);
+			return TRUE;
+		}
+		if (cl->viewOnly) // as libvncserver does for its key events
+			return TRUE;
+		self(cl)->push_event({VncServer::InputEvent::kKey, conn_id(cl),
+				      int(Swap32IfLE(ke.keysym)), Swap16IfLE(ke.down) != 0,
+				      int(Swap32IfLE(ke.keycode))});
+		return TRUE;
+	}
+
 	// Called from the viewer's libvncserver thread, as it ends.
 	static void client_gone(rfbClientPtr cl)
 	{
@@ -168,6 +247,10 @@ struct VncCallbacks {
 			std::fprintf(stderr, "v4l2vnc: client %s gone (%u left)\n",
 				     cl->host ? cl->host : "?", left);
 		v->conn_closed(conn_id(cl));
+		{
+			std::lock_guard<std::mutex> l(v->qemu_mu_);
+			std::erase(v->qemu_acks_, conn_id(cl));
+		}
 		// Never dropped (unlike input over the limit): its keys and
 		// buttons must be released.
 		v->push_event({VncServer::InputEvent::kGone, conn_id(cl), 0, 0, 0}, true);
@@ -375,6 +458,18 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 	s->ptrAddEvent = VncCallbacks::ptr_event;
 	s->kbdAddEvent = VncCallbacks::key_event;
 	s->newClientHook = VncCallbacks::new_client;
+	s->displayHook = VncCallbacks::qemu_ack;
+	// libvncserver's extensions are global: registered once (it ignores
+	// a second registration), for every screen.
+	static int qemu_encodings[] = {int(rfbEncodingQemuExtendedKeyEvent), 0};
+	static rfbProtocolExtension qemu_keys = [] {
+		rfbProtocolExtension e{};
+		e.pseudoEncodings = qemu_encodings;
+		e.enablePseudoEncoding = VncCallbacks::qemu_enable;
+		e.handleMessage = VncCallbacks::qemu_message;
+		return e;
+	}();
+	rfbRegisterProtocolExtension(&qemu_keys);
 	s->setTranslateFunction = VncCallbacks::set_translate_function;
 	// rfbCheckPasswordByList: the list's entries from
 	// authPasswdFirstViewOnly on are view-only (cl->viewOnly: libvncserver
@@ -850,7 +945,7 @@ void VncServer::dispatch_events()
 	}
 	for (const InputEvent &e : evs) {
 		if (e.kind == InputEvent::kKey && on_key)
-			on_key(e.viewer, uint32_t(e.a), e.b != 0);
+			on_key(e.viewer, uint32_t(e.a), uint32_t(e.c), e.b != 0);
 		else if (e.kind == InputEvent::kPointer && on_pointer)
 			on_pointer(e.viewer, e.a, e.b, e.c);
 		else if (e.kind == InputEvent::kGone && on_gone)

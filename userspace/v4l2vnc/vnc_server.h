@@ -101,8 +101,12 @@ public:
 
 	// @viewer: an id per connection, never reused.  on_gone comes after a
 	// viewer's last event (for its keys and buttons to be released).
+	// @keycode: the key's XT scancode as a QEMU extended key event gives
+	// it (E0-prefixed keys as 0x80 | code; xt_to_evdev()), 0 when the
+	// viewer sent a plain key event (a keysym only).  Viewers that ask for
+	// the QEMU pseudo-encoding (noVNC, gtk-vnc, libvncclient) send those.
 	std::function<void(uint64_t viewer, int mask, int x, int y)> on_pointer;
-	std::function<void(uint64_t viewer, uint32_t keysym, bool down)> on_key;
+	std::function<void(uint64_t viewer, uint32_t keysym, uint32_t keycode, bool down)> on_key;
 	std::function<void(uint64_t viewer)> on_gone;
 
 private:
@@ -112,7 +116,7 @@ private:
 	struct InputEvent {
 		enum Kind { kPointer, kKey, kGone } kind;
 		uint64_t viewer;
-		int a, b, c; // pointer: mask, x, y; key: keysym, down
+		int a, b, c; // pointer: mask, x, y; key: keysym, down, keycode
 	};
 	struct Pending {
 		uint32_t *fb;
@@ -197,6 +201,12 @@ private:
 	std::atomic<bool> quit_{false}; // tells accept_loop to end
 	std::mutex threads_mu_;
 	std::vector<pthread_t> client_threads_, finished_threads_;
+
+	// Viewers (ids) that asked for QEMU extended key events and are owed
+	// the pseudo-rectangle that says yes; sent before their next update.
+	std::mutex qemu_mu_;
+	std::vector<uint64_t> qemu_acks_;
+	std::atomic<bool> qemu_acks_owed_{false};
 
 	std::mutex event_mu_;
 	std::deque<InputEvent> events_;

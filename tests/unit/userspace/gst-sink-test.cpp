@@ -15,6 +15,7 @@
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 #include <kms2v4l/kms2v4l.h>
+#include <linux/videodev2.h>
 
 #include <poll.h>
 #include <sys/mman.h>
@@ -23,6 +24,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -542,4 +544,189 @@ TEST(GstSink, Yu12PlanesArrive)
 {
 	expect_planes_arrive(kYU12, false);
 	expect_planes_arrive(kYU12, true);
+}
+
+// V4L2's colour description maps onto GStreamer's: kms2v4l's YUV (sRGB
+// colorspace, BT.601 encoding, limited range) keeps BT.601 and its range
+// (issue 17: caps without colorimetry are read as BT.709 from 720 lines
+// up), explicit fields win over the colorspace's defaults, and a node that
+// says nothing gives BT.601 limited range (YUV) or sRGB (RGB).
+TEST(GstSink, ColorimetryFollowsTheNode)
+{
+	const FormatInfo &nv12 = *format_info(kNV12);
+	const FormatInfo &yuyv = *format_info(KMS2V4L_FOURCC('Y', 'U', 'Y', 'V'));
+	const FormatInfo &xr24 = *format_info(KMS2V4L_FOURCC('X', 'R', '2', '4'));
+	auto parse = [](const std::string &s) {
+		GstVideoColorimetry c{};
+		EXPECT_TRUE(gst_video_colorimetry_from_string(&c, s.c_str())) << s;
+		return c;
+	};
+	auto is = [&](const std::string &s, const char *name) {
+		GstVideoColorimetry c = parse(s);
+		return gst_video_colorimetry_matches(&c, name) != FALSE;
+	};
+	// What kms2v4l's node reports for NV12, and the same left to defaults.
+	for (const ColorInfo &k2v : {ColorInfo{V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_601,
+					       V4L2_QUANTIZATION_LIM_RANGE, V4L2_XFER_FUNC_SRGB},
+				     ColorInfo{V4L2_COLORSPACE_SRGB, 0, 0, 0}}) {
+		for (const FormatInfo *f : {&nv12, &yuyv}) {
+			GstVideoColorimetry c = parse(gst_colorimetry(*f, k2v));
+			EXPECT_EQ(c.matrix, GST_VIDEO_COLOR_MATRIX_BT601);
+			EXPECT_EQ(c.range, GST_VIDEO_COLOR_RANGE_16_235);
+			EXPECT_EQ(c.transfer, GST_VIDEO_TRANSFER_SRGB);
+			EXPECT_EQ(c.primaries, GST_VIDEO_COLOR_PRIMARIES_BT709);
+		}
+	}
+	// And for its RGB formats (full range).
+	for (const ColorInfo &k2v : {ColorInfo{V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_601,
+					       V4L2_QUANTIZATION_FULL_RANGE, V4L2_XFER_FUNC_SRGB},
+				     ColorInfo{V4L2_COLORSPACE_SRGB, 0, 0, 0}})
+		EXPECT_TRUE(is(gst_colorimetry(xr24, k2v), GST_VIDEO_COLORIMETRY_SRGB));
+	// Nothing said: BT.601 limited (YUV), sRGB (RGB).
+	EXPECT_TRUE(is(gst_colorimetry(nv12, {}), GST_VIDEO_COLORIMETRY_BT601));
+	EXPECT_TRUE(is(gst_colorimetry(xr24, {}), GST_VIDEO_COLORIMETRY_SRGB));
+	EXPECT_TRUE(is(gst_colorimetry(nv12, {1000, 0, 0, 0}), GST_VIDEO_COLORIMETRY_BT601));
+	// Other colorspaces' defaults.
+	EXPECT_TRUE(is(gst_colorimetry(nv12, {V4L2_COLORSPACE_REC709, 0, 0, 0}),
+		       GST_VIDEO_COLORIMETRY_BT709));
+	GstVideoColorimetry jpeg = parse(gst_colorimetry(nv12, {V4L2_COLORSPACE_JPEG, 0, 0, 0}));
+	EXPECT_EQ(jpeg.range, GST_VIDEO_COLOR_RANGE_0_255);
+	EXPECT_EQ(jpeg.matrix, GST_VIDEO_COLOR_MATRIX_BT601);
+	GstVideoColorimetry bt2020 = parse(
+		gst_colorimetry(nv12, {V4L2_COLORSPACE_BT2020, 0, 0, 0}));
+	EXPECT_EQ(bt2020.matrix, GST_VIDEO_COLOR_MATRIX_BT2020);
+	EXPECT_EQ(bt2020.primaries, GST_VIDEO_COLOR_PRIMARIES_BT2020);
+	EXPECT_EQ(bt2020.range, GST_VIDEO_COLOR_RANGE_16_235);
+	// Explicit fields win.
+	GstVideoColorimetry e = parse(gst_colorimetry(
+		nv12, {V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_709, V4L2_QUANTIZATION_FULL_RANGE, 0}));
+	EXPECT_EQ(e.matrix, GST_VIDEO_COLOR_MATRIX_BT709);
+	EXPECT_EQ(e.range, GST_VIDEO_COLOR_RANGE_0_255);
+	GstVideoColorimetry lim_rgb = parse(
+		gst_colorimetry(xr24, {V4L2_COLORSPACE_SRGB, 0, V4L2_QUANTIZATION_LIM_RANGE, 0}));
+	EXPECT_EQ(lim_rgb.matrix, GST_VIDEO_COLOR_MATRIX_RGB);
+	EXPECT_EQ(lim_rgb.range, GST_VIDEO_COLOR_RANGE_16_235);
+}
+
+namespace {
+
+std::string fourcc_str(uint32_t f)
+{
+	char b[5];
+	return kms2v4l_fourcc_str(f, b);
+}
+
+constexpr unsigned kHdW = 1280, kHdH = 720;
+// BT.601 limited-range green: (0, 255, 0) read as BT.601; videoconvert's
+// BT.709 reading gives (0, 211, 0), its BT.601 one (0, 250, 0): its 8-bit
+// fast path is a few steps off the exact matrix, hence kTolerance.
+constexpr int kTolerance = 6;
+constexpr uint8_t kGreenY = 145, kGreenCb = 54, kGreenCr = 34;
+
+// A kHdW x kHdH frame of @fourcc (NV12, YU12 or YUYV), tightly packed,
+// every pixel kGreen*.
+std::vector<uint8_t> green_frame(uint32_t fourcc, unsigned &stride)
+{
+	std::vector<uint8_t> f;
+	if (fourcc == KMS2V4L_FOURCC('Y', 'U', 'Y', 'V')) {
+		stride = kHdW * 2;
+		for (size_t i = 0; i < size_t(kHdW) * kHdH / 2; i++)
+			f.insert(f.end(), {kGreenY, kGreenCb, kGreenY, kGreenCr});
+		return f;
+	}
+	stride = kHdW;
+	const size_t luma = size_t(kHdW) * kHdH, quarter = luma / 4;
+	f.assign(luma, kGreenY);
+	if (fourcc == kNV12) {
+		for (size_t i = 0; i < quarter; i++)
+			f.insert(f.end(), {kGreenCb, kGreenCr});
+	} else {
+		f.insert(f.end(), quarter, kGreenCb);
+		f.insert(f.end(), quarter, kGreenCr);
+	}
+	return f;
+}
+
+// Pushes a 1280x720 green frame of @fourcc as kms2v4l describes it into
+// "appsrc ! videoconvert ! BGRx ! appsink": the caps appsrc negotiated say
+// BT.601 limited range, and videoconvert's RGB is the BT.601 reading of
+// the samples (format.h's yuv_to_xrgb), not the BT.709 one.
+void expect_read_as_bt601(uint32_t fourcc)
+{
+	SCOPED_TRACE(fourcc_str(fourcc));
+	std::string err;
+	auto s = GstSink::create("videoconvert ! video/x-raw,format=BGRx ! appsink name=out "
+				 "sync=false",
+				 HoldPolicy::kCopy, err);
+	ASSERT_TRUE(s) << err;
+	unsigned stride = 0;
+	std::vector<uint8_t> frame = green_frame(fourcc, stride);
+	const ColorInfo kms2v4l{V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_601,
+				V4L2_QUANTIZATION_LIM_RANGE, V4L2_XFER_FUNC_SRGB};
+	s->set_format(*format_info(fourcc), kHdW, kHdH, stride, frame.size(), 60, 1, kms2v4l);
+	s->reset_buffers(4);
+	EXPECT_EQ(s->push_frame(0, nullptr, frame.data(), frame.size(), mono_ns()),
+		  GstPush::kCopied);
+
+	GstElement *out = gst_bin_get_by_name(GST_BIN(s->pipeline()), "out");
+	ASSERT_NE(out, nullptr);
+	GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(out), 5 * GST_SECOND);
+	gst_object_unref(out);
+	std::string bus;
+	ASSERT_NE(sample, nullptr)
+		<< "no converted frame; bus: " << (s->handle_bus(bus) ? "" : bus);
+
+	// The caps on appsrc's pad, as negotiated.
+	GstElement *src = gst_bin_get_by_name(GST_BIN(s->pipeline()), "v4l2vnc_src");
+	ASSERT_NE(src, nullptr);
+	GstPad *pad = gst_element_get_static_pad(src, "src");
+	GstCaps *caps = gst_pad_get_current_caps(pad);
+	gst_object_unref(pad);
+	gst_object_unref(src);
+	ASSERT_NE(caps, nullptr);
+	GstVideoInfo in;
+	ASSERT_TRUE(gst_video_info_from_caps(&in, caps));
+	gchar *text = gst_caps_to_string(caps);
+	EXPECT_EQ(in.colorimetry.matrix, GST_VIDEO_COLOR_MATRIX_BT601) << text;
+	EXPECT_EQ(in.colorimetry.range, GST_VIDEO_COLOR_RANGE_16_235) << text;
+	g_free(text);
+	gst_caps_unref(caps);
+
+	GstVideoInfo info;
+	ASSERT_TRUE(gst_video_info_from_caps(&info, gst_sample_get_caps(sample)));
+	GstVideoFrame vf;
+	ASSERT_TRUE(gst_video_frame_map(&vf, &info, gst_sample_get_buffer(sample), GST_MAP_READ));
+	const uint32_t want = yuv_to_xrgb(kGreenY, kGreenCb, kGreenCr);
+	const auto *d = static_cast<const uint8_t *>(GST_VIDEO_FRAME_PLANE_DATA(&vf, 0));
+	const int pstride = GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0);
+	unsigned wrong = 0;
+	uint32_t first = 0;
+	for (unsigned y = 0; y < kHdH; y += 37)
+		for (unsigned x = 0; x < kHdW; x += 41) {
+			const uint8_t *p = d + size_t(y) * pstride + size_t(x) * 4; // B,G,R,x
+			const uint32_t got = (uint32_t(p[2]) << 16) | (uint32_t(p[1]) << 8) | p[0];
+			bool near = true;
+			for (int sh : {16, 8, 0})
+				near = near && std::abs(int((got >> sh) & 0xff) -
+							int((want >> sh) & 0xff)) <= kTolerance;
+			if (!near && !wrong++)
+				first = got;
+		}
+	EXPECT_EQ(wrong, 0u) << "first wrong pixel 0x" << std::hex << first << ", want 0x" << want
+			     << " (0xd300 would be a BT.709 reading)";
+	gst_video_frame_unmap(&vf);
+	gst_sample_unref(sample);
+	std::string ferr;
+	s->finish(2000, ferr);
+}
+
+} // namespace
+
+// HD frames from kms2v4l are BT.601: GStreamer must not take them for
+// BT.709 (issue 17's leftover: the caps carried no colorimetry).
+TEST(GstSink, HdYuvIsReadAsBt601)
+{
+	expect_read_as_bt601(kNV12);
+	expect_read_as_bt601(kYU12);
+	expect_read_as_bt601(KMS2V4L_FOURCC('Y', 'U', 'Y', 'V'));
 }

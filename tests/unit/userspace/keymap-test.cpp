@@ -86,4 +86,41 @@ TEST(Keymap, LevelsCarryTheirModifiers)
 	// KEY_SYSRQ is not exposed: Print goes to KEY_PRINT, Sys_Req nowhere.
 	EXPECT_EQ(us->evdev_code(0xff61), unsigned(KEY_PRINT));
 	EXPECT_FALSE(us->evdev_code(0xff15));
+	// Nor the keys logind acts on behind a lock screen: XF86PowerOff,
+	// XF86Sleep, XF86Suspend, XF86WakeUp (evdev rules: 116, 142, 205, 143).
+	for (uint32_t sym : {0x1008ff2aU, 0x1008ff2fU, 0x1008ffa7U, 0x1008ff2bU})
+		for (const auto *km : {us.get(), de.get()})
+			EXPECT_FALSE(km->evdev_code(sym)) << std::hex << sym;
+	for (unsigned code : {KEY_SYSRQ, KEY_POWER, KEY_SLEEP, KEY_SUSPEND, KEY_WAKEUP})
+		EXPECT_FALSE(key_exposed(code)) << code;
+	EXPECT_TRUE(key_exposed(KEY_A));
+	EXPECT_TRUE(key_exposed(KEY_PRINT));
+}
+
+// QEMU extended key events name keys by XT scan code (E0-prefixed ones as
+// 0x80 | code): the main block is evdev's own numbering, the rest by
+// table; SysRq is not exposed (PrintScreen is KEY_PRINT), unknown codes
+// are left to the keysym.
+TEST(Keymap, XtScancodesOfQemuKeyEvents)
+{
+	EXPECT_EQ(xt_to_evdev(0x01), unsigned(KEY_ESC));
+	EXPECT_EQ(xt_to_evdev(0x1e), unsigned(KEY_A));
+	EXPECT_EQ(xt_to_evdev(0x2a), unsigned(KEY_LEFTSHIFT));
+	EXPECT_EQ(xt_to_evdev(0x53), unsigned(KEY_KPDOT));
+	EXPECT_EQ(xt_to_evdev(0x56), unsigned(KEY_102ND)); // '<' on a German keyboard
+	EXPECT_EQ(xt_to_evdev(0x58), unsigned(KEY_F12));
+	EXPECT_EQ(xt_to_evdev(0x9d), unsigned(KEY_RIGHTCTRL));
+	EXPECT_EQ(xt_to_evdev(0xb8), unsigned(KEY_RIGHTALT)); // AltGr
+	EXPECT_EQ(xt_to_evdev(0xc8), unsigned(KEY_UP));
+	EXPECT_EQ(xt_to_evdev(0xd3), unsigned(KEY_DELETE));
+	EXPECT_EQ(xt_to_evdev(0xdb), unsigned(KEY_LEFTMETA));
+	EXPECT_EQ(xt_to_evdev(0xb7), unsigned(KEY_PRINT));
+	EXPECT_FALSE(xt_to_evdev(0x54)); // Alt+SysRq
+	EXPECT_FALSE(xt_to_evdev(0));
+	EXPECT_FALSE(xt_to_evdev(0x1e | 0xe000)); // not the wire's encoding
+	for (uint32_t code = 0; code < 0x200; code++) {
+		if (auto k = xt_to_evdev(code)) {
+			EXPECT_TRUE(key_exposed(*k)) << code;
+		}
+	}
 }

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ostream>
 #include <thread>
 
 using namespace v4l2vnc;
@@ -284,7 +285,7 @@ rfbClient *viewer(int port, const char *password)
 std::vector<uint32_t> keys_within(VncServer &v, int ms)
 {
 	std::vector<uint32_t> got;
-	v.on_key = [&](uint64_t /*viewer*/, uint32_t k, bool down) {
+	v.on_key = [&](uint64_t /*viewer*/, uint32_t k, uint32_t /*keycode*/, bool down) {
 		if (down)
 			got.push_back(k);
 	};
@@ -316,6 +317,85 @@ TEST_F(Server, ViewOnlyPasswordGivesNoInput)
 	SendKeyEvent(full, 'f', FALSE);
 	auto got = keys_within(*vnc_, 1000);
 	EXPECT_EQ(got, std::vector<uint32_t>{'f'});
+	rfbClientCleanup(view);
+	rfbClientCleanup(full);
+}
+
+namespace {
+
+struct Key {
+	uint32_t keysym, keycode;
+	bool down;
+	bool operator==(const Key &) const = default;
+	friend std::ostream &operator<<(std::ostream &o, const Key &k)
+	{
+		return o << "{keysym 0x" << std::hex << k.keysym << ", keycode 0x" << k.keycode
+			 << std::dec << (k.down ? ", down}" : ", up}");
+	}
+};
+
+// Reads @c's server messages until libvncclient has the server's yes to
+// QEMU extended key events (SendExtendedKeyEvent sends only then), at
+// most @ms; sends each of @keys then.  False if the yes never came.
+bool send_extended_keys(rfbClient *c, const std::vector<Key> &keys, int ms)
+{
+	auto end = Clock::now() + std::chrono::milliseconds(ms);
+	while (!SendExtendedKeyEvent(c, keys[0].keysym, keys[0].keycode, keys[0].down)) {
+		if (Clock::now() >= end)
+			return false;
+		if (WaitForMessage(c, 50000) > 0 && !HandleRFBServerMessage(c))
+			return false;
+	}
+	for (size_t i = 1; i < keys.size(); i++)
+		if (!SendExtendedKeyEvent(c, keys[i].keysym, keys[i].keycode, keys[i].down))
+			return false;
+	return true;
+}
+
+// Key events (with their keycodes) that reach on_key within @ms.
+std::vector<Key> key_events_within(VncServer &v, int ms)
+{
+	std::vector<Key> got;
+	v.on_key = [&](uint64_t /*viewer*/, uint32_t k, uint32_t code, bool down) {
+		got.push_back({k, code, down});
+	};
+	auto end = Clock::now() + std::chrono::milliseconds(ms);
+	while (Clock::now() < end) {
+		pollfd p = {v.event_fd(), POLLIN, 0};
+		if (poll(&p, 1, 50) > 0)
+			v.dispatch_events();
+	}
+	v.on_key = nullptr;
+	return got;
+}
+
+} // namespace
+
+// A viewer that asks for QEMU extended key events (libvncclient, noVNC,
+// gtk-vnc) is told yes and its keys arrive with their exact keycodes
+// (issue 18: libvncserver 0.9.14 alone does not offer them); plain key
+// events keep coming with keycode 0; a view-only viewer's are dropped.
+TEST_F(Server, QemuExtendedKeyEventsCarryTheKeycode)
+{
+	VncConfig cfg;
+	cfg.password = "full-pw";
+	cfg.view_password = "view-pw";
+	start(cfg);
+	rfbClient *full = viewer(port_, "full-pw");
+	ASSERT_NE(full, nullptr);
+	rfbClient *view = viewer(port_, "view-pw");
+	ASSERT_NE(view, nullptr);
+	const std::vector<Key> keys = {{'a', 0x1e, true},    {'a', 0x1e, false},
+				       {0xff52, 0xc8, true}, {0xff52, 0xc8, false},
+				       {0xffea, 0xb8, true}, {0xffea, 0xb8, false}};
+	ASSERT_TRUE(send_extended_keys(full, keys, 3000)) << "no yes to QEMU key events";
+	ASSERT_TRUE(send_extended_keys(view, {{'v', 0x2f, true}, {'v', 0x2f, false}}, 3000));
+	SendKeyEvent(full, 'b', TRUE);
+	SendKeyEvent(full, 'b', FALSE);
+	std::vector<Key> want = keys;
+	want.push_back({'b', 0, true});
+	want.push_back({'b', 0, false});
+	EXPECT_EQ(key_events_within(*vnc_, 1000), want);
 	rfbClientCleanup(view);
 	rfbClientCleanup(full);
 }

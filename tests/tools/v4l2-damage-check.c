@@ -43,6 +43,16 @@
  *                         bytes) in a loop; prints the copies made
  *   --no-capture          with bench-full and bench-square: the same
  *                         flips with no capture stream; prints the flips
+ *   --damage              with random (XR24) and marker: also stream the
+ *                         node's damage node (the metadata node of the
+ *                         same bus_info) and check each frame's record:
+ *                         the frame's sequence and time, the first after
+ *                         STREAMON KMS2V4L_DAMAGE_FULL; random: every
+ *                         pixel that differs from the frame delivered
+ *                         before lies inside the record's rectangles;
+ *                         marker: the flip of the 64x64 square gives
+ *                         exactly that square, a frame of the static
+ *                         screen before it no rectangle at all
  *   --driver NAME         with the benchmarks: drive NAME's first card
  *                         (default vkms), e.g. bochs-drm for its mirror
  *                         node; a driver without vblanks completes flips
@@ -98,6 +108,12 @@ static int no_overlay;			/* benchmarks: primary and cursor only */
 static const char *driver = "vkms";	/* benchmarks: --driver */
 static uint32_t mode_hz = 30;
 static int no_capture;			/* benchmarks: the flips alone */
+static int want_damage;			/* --damage */
+static int mfd = -1;			/* --damage: the damage node */
+static int check_pixels;		/* --damage: check records against pixels */
+static uint8_t *last_frame;		/* --damage: the frame delivered before */
+static struct kms2v4l_damage_meta last_rec;	/* --damage: the last record */
+static unsigned int records, records_empty;
 
 static void die(const char *what, int err)
 {
@@ -139,6 +155,8 @@ static void qbuf(unsigned int i)
 		die("VIDIOC_QBUF", errno);
 }
 
+static void damage_check(const struct v4l2_buffer *b);
+
 /* The next frame within @ms: its index, vblank and time; -1 if none. */
 static int dqbuf(int ms, uint64_t *vblank, struct timeval *ts)
 {
@@ -164,7 +182,146 @@ static int dqbuf(int ms, uint64_t *vblank, struct timeval *ts)
 	*vblank = seq_base + b.sequence;
 	if (ts)
 		*ts = b.timestamp;
+	if (mfd >= 0)
+		damage_check(&b);
 	return b.index;
+}
+
+/* --damage: the metadata node with the bus_info of @dev. */
+static void open_damage_node(const char *dev)
+{
+	struct v4l2_capability vcap = { 0 }, cap;
+	char path[32];
+
+	if (ioctl(vfd, VIDIOC_QUERYCAP, &vcap))
+		die("VIDIOC_QUERYCAP", errno);
+	for (int n = 0; n < 64 && mfd < 0; n++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/video%d", n);
+		fd = open(path, O_RDWR | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		memset(&cap, 0, sizeof(cap));
+		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) && (cap.device_caps & V4L2_CAP_META_CAPTURE) &&
+		    !strcmp((char *)cap.driver, (char *)vcap.driver) &&
+		    !strcmp((char *)cap.bus_info, (char *)vcap.bus_info))
+			mfd = fd;
+		else
+			close(fd);
+	}
+	if (mfd < 0) {
+		fprintf(stderr, "v4l2-damage-check: %s (%s): no damage node\n", dev,
+			(char *)vcap.bus_info);
+		exit(2);
+	}
+}
+
+/* --damage: stream the damage node with 8 buffers (more than any frames out). */
+static void setup_damage(void)
+{
+	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_META_CAPTURE };
+	struct v4l2_requestbuffers req = { .count = MAX_BUFS, .type = V4L2_BUF_TYPE_META_CAPTURE,
+					   .memory = V4L2_MEMORY_MMAP };
+	enum v4l2_buf_type type = V4L2_BUF_TYPE_META_CAPTURE;
+
+	if (ioctl(mfd, VIDIOC_G_FMT, &fmt))
+		die("damage node: VIDIOC_G_FMT", errno);
+	if (fmt.fmt.meta.dataformat != V4L2_META_FMT_KMS2V4L_DAMAGE ||
+	    fmt.fmt.meta.buffersize != sizeof(struct kms2v4l_damage_meta))
+		violation("damage node: format %.4s of %u bytes, not K2VD of %zu",
+			  (char *)&fmt.fmt.meta.dataformat, fmt.fmt.meta.buffersize,
+			  sizeof(struct kms2v4l_damage_meta));
+	if (ioctl(mfd, VIDIOC_REQBUFS, &req) || req.count < 2)
+		die("damage node: VIDIOC_REQBUFS", errno ? errno : ENOMEM);
+	for (unsigned int i = 0; i < req.count; i++) {
+		struct v4l2_buffer b = { .index = i, .type = V4L2_BUF_TYPE_META_CAPTURE,
+					 .memory = V4L2_MEMORY_MMAP };
+
+		if (ioctl(mfd, VIDIOC_QBUF, &b))
+			die("damage node: VIDIOC_QBUF", errno);
+	}
+	if (ioctl(mfd, VIDIOC_STREAMON, &type))
+		die("damage node: VIDIOC_STREAMON", errno);
+	last_frame = calloc(1, cap_size);
+	if (!last_frame)
+		die("damage", ENOMEM);
+}
+
+static int in_rects(const struct kms2v4l_damage_meta *r, uint32_t x, uint32_t y)
+{
+	for (uint32_t i = 0; i < r->num_rects; i++)
+		if (x >= r->rects[i].x && x - r->rects[i].x < r->rects[i].width &&
+		    y >= r->rects[i].y && y - r->rects[i].y < r->rects[i].height)
+			return 1;
+	return 0;
+}
+
+/* --damage: the record of the frame just dequeued into @b. */
+static void damage_check(const struct v4l2_buffer *b)
+{
+	struct v4l2_buffer m = { .type = V4L2_BUF_TYPE_META_CAPTURE, .memory = V4L2_MEMORY_MMAP };
+	struct kms2v4l_damage_meta rec;
+	struct v4l2_buffer q;
+	void *p;
+
+	/* completed before the frame: there without waiting */
+	if (ioctl(mfd, VIDIOC_DQBUF, &m))
+		violation("damage node: no record for frame %u: %s", b->sequence, strerror(errno));
+	if (m.flags & V4L2_BUF_FLAG_ERROR)
+		violation("damage node: a record with V4L2_BUF_FLAG_ERROR");
+	if (m.bytesused != sizeof(rec))
+		violation("damage node: record of %u bytes", m.bytesused);
+	p = mmap(NULL, m.length, PROT_READ, MAP_SHARED, mfd, m.m.offset);
+	if (p == MAP_FAILED)
+		die("damage node: mmap", errno);
+	memcpy(&rec, p, sizeof(rec));
+	munmap(p, m.length);
+	q = m;	/* QBUF writes the queued state into its argument */
+	if (ioctl(mfd, VIDIOC_QBUF, &q))
+		die("damage node: VIDIOC_QBUF", errno);
+
+	if (rec.sequence != b->sequence || m.sequence != b->sequence)
+		violation("damage node: record of sequence %u (buffer %u) for frame %u", rec.sequence,
+			  m.sequence, b->sequence);
+	if (m.timestamp.tv_sec != b->timestamp.tv_sec ||
+	    m.timestamp.tv_usec != b->timestamp.tv_usec)
+		violation("damage node: record of frame %u at %ld.%06ld, the frame at %ld.%06ld",
+			  b->sequence, (long)m.timestamp.tv_sec, (long)m.timestamp.tv_usec,
+			  (long)b->timestamp.tv_sec, (long)b->timestamp.tv_usec);
+	if (rec.width != w || rec.height != h || rec.num_rects > KMS2V4L_DAMAGE_MAX_RECTS)
+		violation("damage node: record %ux%u with %u rectangles for a %ux%u frame", rec.width,
+			  rec.height, rec.num_rects, w, h);
+	for (uint32_t i = 0; i < rec.num_rects; i++)
+		if (!rec.rects[i].width || !rec.rects[i].height || rec.rects[i].x >= w ||
+		    rec.rects[i].y >= h || rec.rects[i].width > w - rec.rects[i].x ||
+		    rec.rects[i].height > h - rec.rects[i].y)
+			violation("damage node: rectangle %ux%u+%u+%u outside the %ux%u frame",
+				  rec.rects[i].width, rec.rects[i].height, rec.rects[i].x,
+				  rec.rects[i].y, w, h);
+	if (!records && !(rec.flags & KMS2V4L_DAMAGE_FULL))
+		violation("damage node: the first record after STREAMON is not KMS2V4L_DAMAGE_FULL");
+	if ((rec.flags & KMS2V4L_DAMAGE_FULL) &&
+	    (rec.num_rects != 1 || rec.rects[0].x || rec.rects[0].y || rec.rects[0].width != w ||
+	     rec.rects[0].height != h))
+		violation("damage node: KMS2V4L_DAMAGE_FULL without the whole frame as its rectangle");
+	if (check_pixels && records && !(rec.flags & KMS2V4L_DAMAGE_FULL)) {
+		const uint8_t *f = bufs[b->index];
+
+		for (uint32_t y = 0; y < h; y++)
+			for (uint32_t x = 0; x < w; x++)
+				if (memcmp(f + (y * w + x) * 4, last_frame + (y * w + x) * 4, 4) &&
+				    !in_rects(&rec, x, y))
+					violation("damage node: pixel (%u,%u) of frame %u changed outside its %u rectangles (first %ux%u+%u+%u)",
+						  x, y, b->sequence, rec.num_rects,
+						  rec.rects[0].width, rec.rects[0].height,
+						  rec.rects[0].x, rec.rects[0].y);
+	}
+	if (check_pixels)
+		memcpy(last_frame, bufs[b->index], cap_size);
+	records++;
+	records_empty += !rec.num_rects;
+	last_rec = rec;
 }
 
 /* Wait for the event of a commit made with DRM_MODE_PAGE_FLIP_EVENT. */
@@ -621,6 +778,9 @@ static void test_random(unsigned int steps)
 		printf("%s%s %u", k ? ", " : "", names[k], steps_done[k]);
 	printf("), %u %.4s frames with %u buffers, each equal to the model\n", frames_checked,
 	       (const char *)&fourcc, nbufs);
+	if (mfd >= 0)
+		printf("v4l2-damage-check: random: %u damage records, %u empty, every changed pixel inside its record\n",
+		       records, records_empty);
 }
 
 static void test_marker(void)
@@ -640,10 +800,24 @@ static void test_marker(void)
 		memcpy(bufs[marked], mark, 4);	/* pixel (0,0), never damaged */
 		qbuf(marked);
 		vblank = flip(1, &sq, 1, NULL);
-		for (;;) {
+		for (int seen = 0;;) {
 			i = dqbuf(3000, &v, NULL);
 			if (i < 0)
 				violation("marker: no frame after the flip");
+			if (mfd >= 0 && v < vblank && last_rec.num_rects)
+				violation("marker: a frame of the static screen before the flip has damage %ux%u+%u+%u",
+					  last_rec.rects[0].width, last_rec.rects[0].height,
+					  last_rec.rects[0].x, last_rec.rects[0].y);
+			if (mfd >= 0 && v >= vblank && !seen++ &&
+			    (last_rec.num_rects != 1 || last_rec.flags ||
+			     last_rec.rects[0].x != (uint32_t)sq.x1 ||
+			     last_rec.rects[0].y != (uint32_t)sq.y1 ||
+			     last_rec.rects[0].width != (uint32_t)(sq.x2 - sq.x1) ||
+			     last_rec.rects[0].height != (uint32_t)(sq.y2 - sq.y1)))
+				violation("marker: the flip of the 64x64 square at %d,%d has damage %ux%u+%u+%u (%u rectangles, flags %#x)",
+					  sq.x1, sq.y1, last_rec.rects[0].width,
+					  last_rec.rects[0].height, last_rec.rects[0].x,
+					  last_rec.rects[0].y, last_rec.num_rects, last_rec.flags);
 			if (i == marked && v >= vblank)
 				break;
 			qbuf(i);
@@ -663,6 +837,9 @@ static void test_marker(void)
 	}
 	printf("v4l2-damage-check: marker: with partial frames an undamaged pixel is left as it "
 	       "is and the flipped square is updated; without, the whole buffer is written\n");
+	if (mfd >= 0)
+		printf("v4l2-damage-check: marker: %u damage records, %u of the static screen empty, the flips' exactly the 64x64 square\n",
+		       records, records_empty);
 }
 
 static double now(void)
@@ -856,6 +1033,7 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "no-capture", no_argument, NULL, 'n' },
 		{ "driver", required_argument, NULL, 'd' },
+		{ "damage", no_argument, NULL, 'D' },
 		{ 0 }
 	};
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -867,6 +1045,7 @@ int main(int argc, char **argv)
 		case 'p': pacing = optarg; break;
 		case 'n': no_capture = 1; break;
 		case 'd': driver = optarg; break;
+		case 'D': want_damage = 1; break;
 		case 'f':
 			fourcc = !strcmp(optarg, "NV12") ? V4L2_PIX_FMT_NV12 :
 				 !strcmp(optarg, "YU12") ? V4L2_PIX_FMT_YUV420 :
@@ -905,7 +1084,19 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	srandom(seed);
+	if (want_damage && strcmp(test, "random") && strcmp(test, "marker"))
+		die("--damage is for the random and marker tests", EINVAL);
 	setup_kms(modearg);
+	if (want_damage) {
+		/* the damage node streams first: the frames' records are all there */
+		vfd = open(dev, O_RDWR);
+		if (vfd < 0)
+			die(dev, errno);
+		open_damage_node(dev);
+		close(vfd);
+		setup_damage();
+		check_pixels = !strcmp(test, "random") && fourcc == V4L2_PIX_FMT_XBGR32;
+	}
 	setup_v4l2(dev, !strcmp(pacing, "change") ? V4L2_KMS2V4L_PACING_ON_CHANGE :
 						 V4L2_KMS2V4L_PACING_VBLANK,
 		   strcmp(test, "static") != 0);

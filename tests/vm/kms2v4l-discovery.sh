@@ -6,7 +6,9 @@
 # any case) and as card0-crtc0; it reports the CRTC's KMS id (as libdrm
 # sees it) and the mode's size and rate while a scene is up, follows
 # fbdev's mode when the scene's client exits; with the CRTC off, the
-# connector list is empty and no mode is reported.
+# connector list is empty and no mode is reported. The udev helper
+# kms2v4l-id names the node card0-crtc0 and card0-Virtual-1, its damage
+# node the same with "-damage" and no systemd unit.
 . "$(dirname "$0")/lib.sh"
 F=$KMS2V4L_BUILD/tests/vm/libkms2v4l-find
 
@@ -17,6 +19,18 @@ field() { sed -n "s/^$1 //p" /tmp/find.out; }
 expect() { # KEY VALUE
 	[ "$(field "$1")" = "$2" ] || fail "$1 is '$(field "$1")', expected '$2': $(tr '\n' ' ' </tmp/find.out)"
 }
+
+ID=$KMS2V4L_BUILD/userspace/udev/kms2v4l-id
+meta=$(video_by_name '^vkms card0 CRTC 0 damage$') || fail "no damage node of vkms"
+"$ID" "$dev" >/tmp/id.out || fail "kms2v4l-id $dev"
+grep -qx "KMS2V4L_LINKS=kms2v4l/card0-crtc0 kms2v4l/card0-Virtual-1" /tmp/id.out &&
+	grep -qx "KMS2V4L_UNITS=/dev/kms2v4l/card0/crtc0 /dev/kms2v4l/card0/Virtual/1" /tmp/id.out ||
+	fail "kms2v4l-id $dev: $(tr '\n' ' ' </tmp/id.out)"
+"$ID" "$meta" >/tmp/id.out || fail "kms2v4l-id $meta"
+grep -qx "KMS2V4L_LINKS=kms2v4l/card0-crtc0-damage kms2v4l/card0-Virtual-1-damage" /tmp/id.out &&
+	grep -qx "KMS2V4L_UNITS=" /tmp/id.out ||
+	fail "kms2v4l-id $meta: $(tr '\n' ' ' </tmp/id.out)"
+info "kms2v4l-id: $dev card0-crtc0 and card0-Virtual-1, $meta the same with -damage"
 
 scene_start --mode 640x480@60 gradient
 v4l2-ctl -d "$dev" -C drm_crtc_id,drm_connectors || fail "reading the controls"

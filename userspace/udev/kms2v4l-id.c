@@ -14,7 +14,10 @@
  *   KMS2V4L_LINKS=kms2v4l/card0-crtc0 kms2v4l/card0-Virtual-1
  *   KMS2V4L_UNITS=/dev/kms2v4l/card0/crtc0 /dev/kms2v4l/card0/Virtual/1
  *
- * and exits 0; for any other node it prints nothing and exits 1.
+ * and exits 0; for any other node it prints nothing and exits 1.  For the
+ * damage node beside each capture node (V4L2_CAP_META_CAPTURE, same bus
+ * info) the links end in "-damage" (kms2v4l/card0-Virtual-1-damage) and
+ * there are no units: services bind to the capture node.
  *
  * The connectors are the DRM topology, not the current mode: those whose
  * encoders can drive only this CRTC, plus those it drives right now.  So
@@ -31,6 +34,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -140,8 +144,10 @@ int main(int argc, char **argv)
 	char links[LIST_MAX] = "", units[LIST_MAX] = "";
 	char name[128], alias[160];
 	struct v4l2_capability cap;
-	int fd, card, crtc;
+	int fd, card, crtc, damage;
+	const char *suffix;
 	char *c, *save;
+	uint32_t caps;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: kms2v4l-id /dev/videoN\n");
@@ -161,21 +167,26 @@ int main(int argc, char **argv)
 	if (strcmp((const char *)cap.driver, "kms2v4l") != 0 ||
 	    parse_bus_info((const char *)cap.bus_info, &card, &crtc) < 0)
 		return 1;
+	caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+	damage = !!(caps & V4L2_CAP_META_CAPTURE);
+	suffix = damage ? "-damage" : "";
 	if (list_connectors(card, crtc, connectors) < 0)
 		return 1;
 
 	snprintf(name, sizeof(name), "card%d-crtc%d", card, crtc);
-	snprintf(alias, sizeof(alias), "kms2v4l/%s", name);
+	snprintf(alias, sizeof(alias), "kms2v4l/%s%s", name, suffix);
 	append(links, " ", alias);
 	unit_alias(name, alias, sizeof(alias));
-	append(units, " ", alias);
+	if (!damage)
+		append(units, " ", alias);
 	memcpy(names, connectors, sizeof(names));
 	for (c = strtok_r(names, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
 		snprintf(name, sizeof(name), "card%d-%s", card, c);
-		snprintf(alias, sizeof(alias), "kms2v4l/%s", name);
+		snprintf(alias, sizeof(alias), "kms2v4l/%s%s", name, suffix);
 		append(links, " ", alias);
 		unit_alias(name, alias, sizeof(alias));
-		append(units, " ", alias);
+		if (!damage)
+			append(units, " ", alias);
 	}
 	printf("KMS2V4L_CARD=card%d\nKMS2V4L_CRTC=crtc%d\n", card, crtc);
 	printf("KMS2V4L_CONNECTORS=%s\n", connectors);

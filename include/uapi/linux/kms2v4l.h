@@ -11,7 +11,9 @@
 #ifndef _UAPI_LINUX_KMS2V4L_H
 #define _UAPI_LINUX_KMS2V4L_H
 
+#include <linux/types.h>
 #include <linux/v4l2-controls.h>
+#include <linux/videodev2.h>
 
 #define V4L2_CID_USER_KMS2V4L_BASE	(V4L2_CID_USER_BASE + 0x1200)
 
@@ -62,5 +64,62 @@
  * place on v4l2src's buffers).
  */
 #define V4L2_CID_KMS2V4L_PARTIAL_FRAMES	(V4L2_CID_USER_KMS2V4L_BASE + 4)
+
+/*
+ * The damage node: beside each capture node, a metadata capture node
+ * (V4L2_CAP_META_CAPTURE, the same bus_info, its name that of the
+ * capture node followed by " damage") whose buffers tell what changed
+ * in each delivered frame, in the format below.
+ *
+ * While both stream, every frame the capture node delivers without
+ * V4L2_BUF_FLAG_ERROR completes the oldest queued damage buffer with
+ * the same sequence number and timestamp as the frame, and a payload of
+ * one struct kms2v4l_damage_meta. Its rectangles cover every pixel that
+ * may differ from the frame delivered before it on the capture node,
+ * the frames dropped in between included. When no damage buffer is
+ * queued for a frame, its record is not lost: its damage is part of the
+ * next record (a superset is always correct for the frames in between).
+ * Frames are matched to records by sequence number; a frame without a
+ * record is to be taken as changed everywhere.
+ */
+#define V4L2_META_FMT_KMS2V4L_DAMAGE	v4l2_fourcc('K', '2', 'V', 'D')
+
+/* Rectangles one record holds. */
+#define KMS2V4L_DAMAGE_MAX_RECTS	16
+
+/*
+ * The whole frame changed (the first frame of a stream, a new mode, or
+ * more rectangles than a record holds); the rectangles then hold the
+ * whole frame.
+ */
+#define KMS2V4L_DAMAGE_FULL		(1U << 0)
+
+/* A rectangle in pixels of the frame; width and height are not 0. */
+struct kms2v4l_damage_rect {
+	__u32 x;
+	__u32 y;
+	__u32 width;
+	__u32 height;
+};
+
+/**
+ * struct kms2v4l_damage_meta - what changed in one delivered frame
+ * @sequence: the frame's sequence number (struct v4l2_buffer)
+ * @flags: KMS2V4L_DAMAGE_*
+ * @width: the frame's width
+ * @height: the frame's height
+ * @num_rects: entries of @rects in use; 0: nothing changed
+ * @reserved: zero
+ * @rects: the changed areas, within the frame
+ */
+struct kms2v4l_damage_meta {
+	__u32 sequence;
+	__u32 flags;
+	__u32 width;
+	__u32 height;
+	__u32 num_rects;
+	__u32 reserved[3];
+	struct kms2v4l_damage_rect rects[KMS2V4L_DAMAGE_MAX_RECTS];
+};
 
 #endif /* _UAPI_LINUX_KMS2V4L_H */

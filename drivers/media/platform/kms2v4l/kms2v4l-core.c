@@ -278,6 +278,7 @@ static void kms2v4l_v4l2_release(struct v4l2_device *v4l2_dev)
 
 	v4l2_ctrl_handler_free(&src->ctrls);
 	v4l2_device_unregister(&src->v4l2_dev);
+	mutex_destroy(&src->meta_lock);
 	mutex_destroy(&src->lock);
 	kfree(src);
 }
@@ -294,6 +295,7 @@ void kms2v4l_detach(struct kms2v4l_source *src)
 		return;
 	src->unplugged = true;
 	v4l2_device_disconnect(&src->v4l2_dev);
+	vb2_video_unregister_device(&src->meta_vdev);
 	vb2_video_unregister_device(&src->vdev);
 	mutex_lock(&src->lock);
 	WRITE_ONCE(src->funcs, NULL);
@@ -373,6 +375,8 @@ struct kms2v4l_source *kms2v4l_crtc_init(struct drm_crtc *crtc,
 	if (ret)
 		goto free_src;
 	mutex_init(&src->lock);
+	mutex_init(&src->meta_lock);
+	INIT_LIST_HEAD(&src->meta_list);
 	spin_lock_init(&src->qlock);
 	INIT_LIST_HEAD(&src->buf_list);
 	init_waitqueue_head(&src->idle);
@@ -391,9 +395,11 @@ struct kms2v4l_source *kms2v4l_crtc_init(struct drm_crtc *crtc,
 	ret = kms2v4l_ctrls_init(src);
 	if (ret)
 		goto free_ctrls;
-	src->v4l2_dev.ctrl_handler = &src->ctrls;
 
 	ret = kms2v4l_vid_cap_init(src);
+	if (ret)
+		goto free_ctrls;
+	ret = kms2v4l_meta_init(src);
 	if (ret)
 		goto free_ctrls;
 
@@ -401,6 +407,10 @@ struct kms2v4l_source *kms2v4l_crtc_init(struct drm_crtc *crtc,
 	ret = video_register_device(&src->vdev, VFL_TYPE_VIDEO, -1);
 	if (ret)
 		goto free_ctrls;
+	/* The capture node works without its damage node. */
+	if (video_register_device(&src->meta_vdev, VFL_TYPE_VIDEO, -1))
+		drm_warn(drm, "%s: CRTC %u: no damage node\n", KMS2V4L_NAME,
+			 src->crtc_index);
 
 	/* From here on, the last reference frees @src. */
 	src->v4l2_dev.release = kms2v4l_v4l2_release;
@@ -408,15 +418,18 @@ struct kms2v4l_source *kms2v4l_crtc_init(struct drm_crtc *crtc,
 	if (ret)
 		return ERR_PTR(ret);
 
-	drm_info(drm, "%s: CRTC %u (id %u) as %s\n", KMS2V4L_NAME,
-		 src->crtc_index, src->crtc_id,
-		 video_device_node_name(&src->vdev));
+	drm_info(drm, "%s: CRTC %u (id %u) as %s, its damage as %s\n",
+		 KMS2V4L_NAME, src->crtc_index, src->crtc_id,
+		 video_device_node_name(&src->vdev),
+		 video_is_registered(&src->meta_vdev) ?
+		 video_device_node_name(&src->meta_vdev) : "(none)");
 	return src;
 
 free_ctrls:
 	v4l2_ctrl_handler_free(&src->ctrls);
 	v4l2_device_unregister(&src->v4l2_dev);
 destroy_lock:
+	mutex_destroy(&src->meta_lock);
 	mutex_destroy(&src->lock);
 free_src:
 	kfree(src);
@@ -570,8 +583,9 @@ static bool kms2v4l_plane_same_place(const struct drm_plane_state *old,
  * What a commit changed on @crtc, as a bounding box: everything on a
  * modeset; else, for each plane of the commit that is or was on @crtc,
  * its old and new areas if it appeared, went, moved or changed how it
- * blends, or else its damage clips (FB_DAMAGE_CLIPS, DIRTYFB; none means
- * the whole plane) in CRTC coordinates.
+ * blends, nothing if it kept its framebuffer and gave no damage clips,
+ * or else its damage clips (FB_DAMAGE_CLIPS, DIRTYFB; none with a new
+ * framebuffer means the whole plane) in CRTC coordinates.
  */
 static void kms2v4l_commit_damage(struct drm_atomic_state *state,
 				  const struct drm_crtc_state *new_cs,
@@ -608,6 +622,15 @@ static void kms2v4l_commit_damage(struct drm_atomic_state *state,
 				kms2v4l_rect_union(damage, &is);
 			continue;
 		}
+		/*
+		 * The same framebuffer where it was, without damage clips:
+		 * a plane the driver added to the commit (vkms adds every
+		 * plane of its CRTC), or one a client set to what it was.
+		 * Nothing of it changed; drawing into a framebuffer that
+		 * stays shown is told with DIRTYFB or FB_DAMAGE_CLIPS.
+		 */
+		if (old_ps->fb == new_ps->fb && !new_ps->fb_damage_clips)
+			continue;
 		sw = drm_rect_width(&new_ps->src) >> 16;
 		sh = drm_rect_height(&new_ps->src) >> 16;
 		if (new_ps->rotation != DRM_MODE_ROTATE_0 ||
@@ -1059,6 +1082,8 @@ void kms2v4l_frame_finish(struct kms2v4l_source *src,
 		} else {
 			buf->frame = ++src->frames;
 			src->history[buf->frame % KMS2V4L_DAMAGE_HISTORY] = buf->damage;
+			kms2v4l_meta_frame(src, buf, frame->width, frame->height,
+					   ktime_to_ns(timestamp));
 		}
 	} else {
 		/* Not delivered: the buffer goes back to the head. */

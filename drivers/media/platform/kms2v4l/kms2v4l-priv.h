@@ -74,6 +74,16 @@ struct kms2v4l_buffer {
 #define to_kms2v4l_buffer(b) container_of(b, struct kms2v4l_buffer, vb)
 
 /**
+ * struct kms2v4l_meta_buffer - a damage node buffer
+ * @vb: the vb2 buffer (first member)
+ * @list: entry in &kms2v4l_source.meta_list
+ */
+struct kms2v4l_meta_buffer {
+	struct vb2_v4l2_buffer vb;
+	struct list_head list;
+};
+
+/**
  * struct kms2v4l_shown - the CRTC state a frame shows, as the core needs it
  * @state: the state (a key for its commit's damage, never dereferenced)
  * @active: whether the CRTC is on in it
@@ -110,6 +120,9 @@ struct kms2v4l_mirror;
  * @vdev: the capture video device
  * @queue: its vb2 queue
  * @ctrls: the node's controls
+ * @meta_vdev: the damage node (kms2v4l-meta.c)
+ * @meta_queue: its vb2 queue
+ * @meta_lock: serialises its ioctls (meta_vdev->lock and meta_queue->lock)
  * @lock: serialises ioctls (vdev->lock and queue->lock) and the calls
  *	into @funcs; writers of @fmt, @format and @timings hold it as
  *	well as @qlock, except kms2v4l_crtc_update()
@@ -146,6 +159,10 @@ struct kms2v4l_mirror;
  * @first_sequence: vblank counter of the stream's first frame
  * @last_sequence: vblank counter of the last completed buffer
  * @sequence_valid: whether the two are set in this stream
+ * @meta_list: damage buffers queued by userspace
+ * @meta_streaming: the damage node streams
+ * @meta_full: its next record is the whole frame
+ * @meta_acc: damage of the frames delivered since its last record
  */
 struct kms2v4l_source {
 	struct drm_crtc *crtc;
@@ -165,6 +182,9 @@ struct kms2v4l_source {
 	struct video_device vdev;
 	struct vb2_queue queue;
 	struct v4l2_ctrl_handler ctrls;
+	struct video_device meta_vdev;
+	struct vb2_queue meta_queue;
+	struct mutex meta_lock; /* see @meta_lock above */
 
 	struct mutex lock; /* see @lock above */
 
@@ -195,6 +215,10 @@ struct kms2v4l_source {
 	u64 first_sequence;
 	u64 last_sequence;
 	bool sequence_valid;
+	struct list_head meta_list;
+	bool meta_streaming;
+	bool meta_full;
+	struct drm_rect meta_acc;
 };
 
 /* kms2v4l-formats.c */
@@ -229,6 +253,12 @@ void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
 			   struct drm_atomic_state *state,
 			   const struct drm_crtc_state *cs);
 
+/* kms2v4l-meta.c */
+int kms2v4l_meta_init(struct kms2v4l_source *src);
+void kms2v4l_meta_frame(struct kms2v4l_source *src,
+			const struct kms2v4l_buffer *buf,
+			unsigned int width, unsigned int height, u64 timestamp);
+
 /* kms2v4l-fence.c */
 int kms2v4l_fence_begin(struct kms2v4l_buffer *buf, struct dma_fence *fence);
 struct dma_fence *kms2v4l_fence_create(struct kms2v4l_source *src);
@@ -239,5 +269,8 @@ void kms2v4l_fence_end(struct kms2v4l_buffer *buf, int error);
 int kms2v4l_vid_cap_init(struct kms2v4l_source *src);
 void kms2v4l_vid_cap_return_all(struct kms2v4l_source *src,
 				enum vb2_buffer_state state);
+int kms2v4l_enum_input(struct file *file, void *priv, struct v4l2_input *inp);
+int kms2v4l_g_input(struct file *file, void *priv, unsigned int *i);
+int kms2v4l_s_input(struct file *file, void *priv, unsigned int i);
 
 #endif /* _KMS2V4L_PRIV_H */

@@ -166,8 +166,8 @@ static int kms2v4l_s_parm(struct file *file, void *priv,
 	return kms2v4l_g_parm(file, priv, parm);
 }
 
-static int kms2v4l_enum_input(struct file *file, void *priv,
-			      struct v4l2_input *inp)
+/* The one input, of the capture node and of the damage node. */
+int kms2v4l_enum_input(struct file *file, void *priv, struct v4l2_input *inp)
 {
 	struct kms2v4l_source *src = video_drvdata(file);
 	unsigned long flags;
@@ -175,7 +175,8 @@ static int kms2v4l_enum_input(struct file *file, void *priv,
 	if (inp->index)
 		return -EINVAL;
 	inp->type = V4L2_INPUT_TYPE_CAMERA;
-	inp->capabilities = V4L2_IN_CAP_DV_TIMINGS;
+	if (video_devdata(file) == &src->vdev)
+		inp->capabilities = V4L2_IN_CAP_DV_TIMINGS;
 	snprintf(inp->name, sizeof(inp->name), "CRTC %u", src->crtc_index);
 	spin_lock_irqsave(&src->qlock, flags);
 	if (!src->lit)
@@ -184,13 +185,13 @@ static int kms2v4l_enum_input(struct file *file, void *priv,
 	return 0;
 }
 
-static int kms2v4l_g_input(struct file *file, void *priv, unsigned int *i)
+int kms2v4l_g_input(struct file *file, void *priv, unsigned int *i)
 {
 	*i = 0;
 	return 0;
 }
 
-static int kms2v4l_s_input(struct file *file, void *priv, unsigned int i)
+int kms2v4l_s_input(struct file *file, void *priv, unsigned int i)
 {
 	return i ? -EINVAL : 0;
 }
@@ -434,6 +435,7 @@ static int kms2v4l_start_streaming(struct vb2_queue *vq, unsigned int count)
 	src->stream_fmt = src->fmt;
 	src->stream_format = src->format;
 	src->stream = &src->stream_fmt;
+	src->meta_full = true;
 	src->sequence_valid = false;
 	src->first_sequence = 0;
 	src->produced = 0;

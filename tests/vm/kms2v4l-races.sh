@@ -9,7 +9,7 @@
 # 2. 200 rounds of STREAMON / 3 frames / STREAMOFF / REQBUFS(0) /
 #    REQBUFS(4) beside a process doing modesets (a buffer completed
 #    after STREAMOFF was a use-after-free at REQBUFS(0));
-# 3. 15 rounds of loading vkms, streaming and removing it at once (the
+# 3. 10 rounds of loading vkms, streaming and removing it at once (the
 #    node now lives from before drm_dev_register() to after the last
 #    commit); each load shows fbdev's mode on the node at once;
 # 4. kms2v4l's write fence kept as a sync_file after its node, vkms and
@@ -69,7 +69,7 @@ pgrep -x kms-scene >/dev/null && fail "a kms-scene of the modeset loop did not e
 info "200 stream cycles beside modesets"
 
 # 3. Bring-up and teardown, with a streaming client and fbdev.
-for i in $(seq 15); do
+for i in $(seq 10); do
 	modload -r vkms || fail "unload vkms (round $i)"
 	modload vkms || fail "load vkms (round $i)"
 	node=$(kms2v4l_node) || fail "no node after load (round $i)"
@@ -82,7 +82,7 @@ for i in $(seq 15); do
 done
 modload vkms || fail "load vkms"
 dev=$(kms2v4l_node) || fail "no kms2v4l node for vkms"
-info "15 load / stream / unload rounds"
+info "10 load / stream / unload rounds"
 
 # 4. A write fence outlives its node, vkms and the buffer.
 modprobe vgem || fail "modprobe vgem"

@@ -508,7 +508,8 @@ void kms2v4l_get_format(struct kms2v4l_source *src,
 	spin_unlock_irqrestore(&src->qlock, flags);
 }
 
-static void kms2v4l_rect_union(struct drm_rect *acc, const struct drm_rect *r)
+/* @acc grows to the bounding box of itself and @r (an empty one adds nothing). */
+void kms2v4l_rect_union(struct drm_rect *acc, const struct drm_rect *r)
 {
 	if (!drm_rect_visible(r))
 		return;

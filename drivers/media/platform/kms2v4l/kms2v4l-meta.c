@@ -36,18 +36,6 @@
 
 static const char kms2v4l_meta_desc[] = "kms2v4l damage rectangles";
 
-static int kms2v4l_meta_querycap(struct file *file, void *priv,
-				 struct v4l2_capability *cap)
-{
-	struct kms2v4l_source *src = video_drvdata(file);
-
-	strscpy(cap->driver, KMS2V4L_NAME, sizeof(cap->driver));
-	strscpy(cap->card, src->meta_vdev.name, sizeof(cap->card));
-	snprintf(cap->bus_info, sizeof(cap->bus_info), "platform:%s-card%u-crtc%u",
-		 src->driver, src->card, src->crtc_index);
-	return 0;
-}
-
 static int kms2v4l_meta_enum_fmt(struct file *file, void *priv,
 				 struct v4l2_fmtdesc *f)
 {
@@ -78,7 +66,7 @@ static const struct v4l2_file_operations kms2v4l_meta_fops = {
 };
 
 static const struct v4l2_ioctl_ops kms2v4l_meta_ioctl_ops = {
-	.vidioc_querycap = kms2v4l_meta_querycap,
+	.vidioc_querycap = kms2v4l_querycap,
 	.vidioc_enum_fmt_meta_cap = kms2v4l_meta_enum_fmt,
 	.vidioc_g_fmt_meta_cap = kms2v4l_meta_fmt,
 	.vidioc_s_fmt_meta_cap = kms2v4l_meta_fmt,
@@ -207,17 +195,7 @@ void kms2v4l_meta_frame(struct kms2v4l_source *src,
 	if (!src->meta_streaming)
 		return;
 	drm_rect_init(&all, 0, 0, width, height);
-	if (drm_rect_width(&buf->damage) > 0 && drm_rect_height(&buf->damage) > 0) {
-		if (drm_rect_width(&src->meta_acc) > 0 &&
-		    drm_rect_height(&src->meta_acc) > 0) {
-			src->meta_acc.x1 = min(src->meta_acc.x1, buf->damage.x1);
-			src->meta_acc.y1 = min(src->meta_acc.y1, buf->damage.y1);
-			src->meta_acc.x2 = max(src->meta_acc.x2, buf->damage.x2);
-			src->meta_acc.y2 = max(src->meta_acc.y2, buf->damage.y2);
-		} else {
-			src->meta_acc = buf->damage;
-		}
-	}
+	kms2v4l_rect_union(&src->meta_acc, &buf->damage);
 	if (list_empty(&src->meta_list))
 		return;
 	mb = list_first_entry(&src->meta_list, struct kms2v4l_meta_buffer, list);

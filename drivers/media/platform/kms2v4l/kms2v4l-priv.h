@@ -236,6 +236,7 @@ void kms2v4l_fill_pix_format(struct v4l2_pix_format *pix,
 			     const struct v4l2_dv_timings *t);
 
 /* kms2v4l-core.c */
+void kms2v4l_rect_union(struct drm_rect *acc, const struct drm_rect *r);
 void kms2v4l_follow_mode(struct kms2v4l_source *src);
 void kms2v4l_get_format(struct kms2v4l_source *src,
 			struct v4l2_pix_format *fmt,
@@ -269,6 +270,7 @@ void kms2v4l_fence_end(struct kms2v4l_buffer *buf, int error);
 int kms2v4l_vid_cap_init(struct kms2v4l_source *src);
 void kms2v4l_vid_cap_return_all(struct kms2v4l_source *src,
 				enum vb2_buffer_state state);
+int kms2v4l_querycap(struct file *file, void *priv, struct v4l2_capability *cap);
 int kms2v4l_enum_input(struct file *file, void *priv, struct v4l2_input *inp);
 int kms2v4l_g_input(struct file *file, void *priv, unsigned int *i);
 int kms2v4l_s_input(struct file *file, void *priv, unsigned int i);

@@ -33,13 +33,13 @@ static const struct v4l2_dv_timings_cap kms2v4l_timings_cap = {
 
 /* ioctl handlers */
 
-static int kms2v4l_querycap(struct file *file, void *priv,
-			    struct v4l2_capability *cap)
+/* Of the capture node and of the damage node: the same bus_info. */
+int kms2v4l_querycap(struct file *file, void *priv, struct v4l2_capability *cap)
 {
 	struct kms2v4l_source *src = video_drvdata(file);
 
 	strscpy(cap->driver, KMS2V4L_NAME, sizeof(cap->driver));
-	strscpy(cap->card, src->vdev.name, sizeof(cap->card));
+	strscpy(cap->card, video_devdata(file)->name, sizeof(cap->card));
 	snprintf(cap->bus_info, sizeof(cap->bus_info), "platform:%s-card%u-crtc%u",
 		 src->driver, src->card, src->crtc_index);
 	return 0;

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <kms2v4l/kms2v4l.h>
 
+#include "damage.h"
 #include "slots.h"
 
 #include <dirent.h>
@@ -43,6 +44,24 @@ struct kms2v4l_buffer {
 	int dmabuf_fd; /* DMABUF: our dup of the caller's fd, else -1 */
 };
 
+/*
+ * kms2v4l's damage node beside a kms2v4l capture node: a metadata capture
+ * node streamed with the capture, whose records give frame->damage.
+ */
+struct kms2v4l_damage_node {
+	int fd;             /* O_RDWR; -1: the node has none */
+	int streaming;      /* off again after any error: whole frames */
+	unsigned int count; /* buffers allocated, mapped read-only */
+	void *map[KMS2V4L_MAX_SLOTS];
+	size_t length[KMS2V4L_MAX_SLOTS];
+	int pending; /* dequeued record of a later frame, or -1 */
+	uint32_t pending_seq, pending_bytes;
+};
+
+/* At least this many damage buffers, and one more than capture buffers:
+ * records wait only for frames delivered but not yet dequeued. */
+#define DAMAGE_BUFS_MIN 8
+
 struct kms2v4l_device {
 	int fd;
 	char path[KMS2V4L_NAME_MAX];
@@ -56,6 +75,9 @@ struct kms2v4l_device {
 	struct kms2v4l_buffer buf[KMS2V4L_MAX_SLOTS];
 	struct kms2v4l_format fmt; /* as of the last G_FMT/S_FMT */
 	struct kms2v4l_rect whole;
+	struct kms2v4l_damage_node meta;
+	/* Each held slot's frame->damage. */
+	struct kms2v4l_rect damage[KMS2V4L_MAX_SLOTS][KMS2V4L_DAMAGE_MAX_RECTS];
 };
 
 static __thread char open_err[256];
@@ -280,6 +302,267 @@ int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count)
 	return 0;
 }
 
+/*
+ * The damage node of a kms2v4l capture node: the video4linux node named
+ * as the capture node plus " damage" (looked up in sysfs first, so that
+ * no other node is opened at all), opened read-write (vb2 maps only
+ * VM_SHARED mappings, and a MAP_SHARED mapping of a read-only file is not
+ * one: mmap() fails with EINVAL; the mapping itself is PROT_READ), and
+ * only kept if QUERYCAP says
+ * kms2v4l, the capture node's bus_info and metadata capture with
+ * streaming, and its format is V4L2_META_FMT_KMS2V4L_DAMAGE.
+ */
+static int open_damage_node(const struct kms2v4l_node_info *info)
+{
+	char want[KMS2V4L_NAME_MAX], name[KMS2V4L_NAME_MAX];
+	struct dirent *de;
+	int found = -1;
+	DIR *d;
+
+	/* Truncated as the kernel truncates its node names (64 bytes). */
+	if (!info->name[0] ||
+	    snprintf(want, sizeof(want), "%s damage", info->name) < 0)
+		return -1;
+	d = opendir("/sys/class/video4linux");
+	if (!d)
+		return -1;
+	while (found < 0 && (de = readdir(d))) {
+		struct v4l2_capability cap;
+		struct v4l2_format f;
+		char path[KMS2V4L_NAME_MAX];
+		uint32_t caps;
+		int fd;
+
+		if (strncmp(de->d_name, "video", 5) != 0)
+			continue;
+		read_sysfs_name(de->d_name, name);
+		if (strcmp(name, want) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/dev/%.50s", de->d_name);
+		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(&cap, 0, sizeof(cap));
+		memset(&f, 0, sizeof(f));
+		f.type = V4L2_BUF_TYPE_META_CAPTURE;
+		caps = 0;
+		if (xioctl(fd, VIDIOC_QUERYCAP, &cap) == 0)
+			caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ?
+				       cap.device_caps :
+				       cap.capabilities;
+		if ((caps & V4L2_CAP_META_CAPTURE) &&
+		    (caps & V4L2_CAP_STREAMING) &&
+		    !strncmp((const char *)cap.driver, "kms2v4l",
+			     sizeof(cap.driver)) &&
+		    !strncmp((const char *)cap.bus_info, info->bus_info,
+			     sizeof(cap.bus_info)) &&
+		    xioctl(fd, VIDIOC_G_FMT, &f) == 0 &&
+		    f.fmt.meta.dataformat == V4L2_META_FMT_KMS2V4L_DAMAGE &&
+		    f.fmt.meta.buffersize >= sizeof(struct kms2v4l_damage_meta))
+			found = fd;
+		else
+			close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+static void damage_release(struct kms2v4l_device *dev)
+{
+	struct kms2v4l_damage_node *m = &dev->meta;
+	struct v4l2_requestbuffers req;
+
+	if (!m->count)
+		return;
+	for (unsigned int i = 0; i < m->count; i++) {
+		if (m->map[i])
+			munmap(m->map[i], m->length[i]);
+		m->map[i] = NULL;
+		m->length[i] = 0;
+	}
+	m->count = 0;
+	memset(&req, 0, sizeof(req));
+	req.type = V4L2_BUF_TYPE_META_CAPTURE;
+	req.memory = V4L2_MEMORY_MMAP;
+	xioctl(m->fd, VIDIOC_REQBUFS, &req);
+}
+
+/* MMAP buffers for one more record than capture buffers; 0 or -errno. */
+static int damage_alloc(struct kms2v4l_device *dev)
+{
+	struct kms2v4l_damage_node *m = &dev->meta;
+	unsigned int want = dev->slots.count + 1;
+	struct v4l2_requestbuffers req;
+	int r;
+
+	if (want < DAMAGE_BUFS_MIN)
+		want = DAMAGE_BUFS_MIN;
+	if (want > KMS2V4L_MAX_SLOTS)
+		want = KMS2V4L_MAX_SLOTS;
+	if (m->count >= want)
+		return 0;
+	damage_release(dev);
+	memset(&req, 0, sizeof(req));
+	req.count = want;
+	req.type = V4L2_BUF_TYPE_META_CAPTURE;
+	req.memory = V4L2_MEMORY_MMAP;
+	r = xioctl(m->fd, VIDIOC_REQBUFS, &req);
+	if (r < 0)
+		return r;
+	if (req.count > KMS2V4L_MAX_SLOTS)
+		req.count = KMS2V4L_MAX_SLOTS;
+	m->count = req.count;
+	for (unsigned int i = 0; i < m->count; i++) {
+		struct v4l2_buffer b;
+		void *p;
+
+		memset(&b, 0, sizeof(b));
+		b.index = i;
+		b.type = V4L2_BUF_TYPE_META_CAPTURE;
+		b.memory = V4L2_MEMORY_MMAP;
+		r = xioctl(m->fd, VIDIOC_QUERYBUF, &b);
+		if (r < 0)
+			goto err;
+		p = mmap(NULL, b.length, PROT_READ, MAP_SHARED, m->fd,
+			 b.m.offset);
+		if (p == MAP_FAILED) {
+			r = -errno;
+			goto err;
+		}
+		m->map[i] = p;
+		m->length[i] = b.length;
+	}
+	return m->count ? 0 : -ENOMEM;
+err:
+	damage_release(dev);
+	return r;
+}
+
+static int damage_qbuf(struct kms2v4l_damage_node *m, unsigned int index)
+{
+	struct v4l2_buffer b;
+
+	memset(&b, 0, sizeof(b));
+	b.index = index;
+	b.type = V4L2_BUF_TYPE_META_CAPTURE;
+	b.memory = V4L2_MEMORY_MMAP;
+	return xioctl(m->fd, VIDIOC_QBUF, &b);
+}
+
+static void damage_stop(struct kms2v4l_device *dev)
+{
+	struct kms2v4l_damage_node *m = &dev->meta;
+	int type = V4L2_BUF_TYPE_META_CAPTURE;
+
+	if (!m->streaming)
+		return;
+	xioctl(m->fd, VIDIOC_STREAMOFF, &type);
+	m->streaming = 0;
+	m->pending = -1;
+}
+
+/*
+ * Before the capture's STREAMON: every damage buffer queued, STREAMON.
+ * Any failure (the node streamed by another process: -EBUSY) leaves the
+ * node off and the frames whole; it is not the caller's error.
+ */
+static void damage_start(struct kms2v4l_device *dev)
+{
+	struct kms2v4l_damage_node *m = &dev->meta;
+	int type = V4L2_BUF_TYPE_META_CAPTURE;
+
+	m->pending = -1;
+	if (m->fd < 0 || m->streaming || damage_alloc(dev) < 0)
+		return;
+	for (unsigned int i = 0; i < m->count; i++)
+		if (damage_qbuf(m, i) < 0)
+			goto err;
+	if (xioctl(m->fd, VIDIOC_STREAMON, &type) < 0)
+		goto err;
+	m->streaming = 1;
+	return;
+err:
+	/* STREAMOFF takes back the buffers queued so far. */
+	xioctl(m->fd, VIDIOC_STREAMOFF, &type);
+}
+
+/* Gives the pending record back to the driver. */
+static int damage_requeue(struct kms2v4l_device *dev)
+{
+	struct kms2v4l_damage_node *m = &dev->meta;
+	int r = damage_qbuf(m, (unsigned int)m->pending);
+
+	m->pending = -1;
+	if (r < 0)
+		damage_stop(dev);
+	return r;
+}
+
+/* The next record into @pending; -EAGAIN when none is done. */
+static int damage_dqbuf(struct kms2v4l_device *dev)
+{
+	struct kms2v4l_damage_node *m = &dev->meta;
+
+	for (unsigned int i = 0; i <= m->count; i++) {
+		struct v4l2_buffer b;
+		int r;
+
+		memset(&b, 0, sizeof(b));
+		b.type = V4L2_BUF_TYPE_META_CAPTURE;
+		b.memory = V4L2_MEMORY_MMAP;
+		r = xioctl(m->fd, VIDIOC_DQBUF, &b);
+		if (r == -EAGAIN)
+			return r;
+		if (r < 0 || b.index >= m->count) {
+			damage_stop(dev);
+			return r < 0 ? r : -EPROTO;
+		}
+		m->pending = (int)b.index;
+		m->pending_seq = b.sequence;
+		m->pending_bytes = b.bytesused;
+		if (!(b.flags & V4L2_BUF_FLAG_ERROR))
+			return 0;
+		if (damage_requeue(dev) < 0)
+			return -EIO;
+	}
+	return -EAGAIN;
+}
+
+/*
+ * The damage of the frame of @sequence just dequeued into @slot, from
+ * the record of that sequence: records of earlier frames are dropped, one
+ * of a later frame is kept for it.  Return: the rectangles in
+ * dev->damage[@slot], or -1 for the whole frame (no such record).
+ */
+static int damage_for_frame(struct kms2v4l_device *dev, uint32_t sequence,
+			    unsigned int slot)
+{
+	struct kms2v4l_damage_node *m = &dev->meta;
+
+	for (unsigned int i = 0; m->streaming && i <= m->count; i++) {
+		int n;
+
+		if (m->pending < 0 && damage_dqbuf(dev) < 0)
+			return -1;
+		switch (kms2v4l_damage_order(m->pending_seq, sequence)) {
+		case KMS2V4L_DAMAGE_OLDER:
+			if (damage_requeue(dev) < 0)
+				return -1;
+			continue;
+		case KMS2V4L_DAMAGE_NEWER:
+			return -1;
+		case KMS2V4L_DAMAGE_MATCH:
+			n = kms2v4l_damage_rects(
+				m->map[m->pending], m->pending_bytes, sequence,
+				dev->fmt.width, dev->fmt.height,
+				dev->damage[slot]);
+			damage_requeue(dev);
+			return n;
+		}
+	}
+	return -1;
+}
+
 const char *kms2v4l_open_error(void)
 {
 	return open_err;
@@ -302,6 +585,8 @@ int kms2v4l_open(const char *path, struct kms2v4l_device **out)
 	snprintf(dev->path, sizeof(dev->path), "%s", path);
 	for (int i = 0; i < KMS2V4L_MAX_SLOTS; i++)
 		dev->buf[i].dmabuf_fd = -1;
+	dev->meta.fd = -1;
+	dev->meta.pending = -1;
 	dev->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (dev->fd < 0) {
 		r = -errno;
@@ -327,6 +612,8 @@ int kms2v4l_open(const char *path, struct kms2v4l_device **out)
 	snprintf(dev->info.path, sizeof(dev->info.path), "%s", path);
 	base = strrchr(path, '/');
 	read_sysfs_name(base ? base + 1 : path, dev->info.name);
+	if (!strcmp(dev->info.driver, "kms2v4l"))
+		dev->meta.fd = open_damage_node(&dev->info);
 
 	/* SOURCE_CHANGE events carry the input number as id. */
 	memset(&sub, 0, sizeof(sub));
@@ -345,6 +632,8 @@ void kms2v4l_close(struct kms2v4l_device *dev)
 	if (!dev)
 		return;
 	kms2v4l_free_buffers(dev);
+	if (dev->meta.fd >= 0)
+		close(dev->meta.fd);
 	close(dev->fd);
 	free(dev);
 }
@@ -664,6 +953,7 @@ int kms2v4l_free_buffers(struct kms2v4l_device *dev)
 
 	if (dev->streaming)
 		kms2v4l_stop(dev);
+	damage_release(dev);
 	if (!dev->slots.count)
 		return 0;
 	release_buffers(dev);
@@ -784,6 +1074,8 @@ int kms2v4l_start(struct kms2v4l_device *dev)
 			goto err;
 		kms2v4l_slots_queue(&dev->slots, i);
 	}
+	/* Streaming before the first frame: its record is there too. */
+	damage_start(dev);
 	r = xioctl(dev->fd, VIDIOC_STREAMON, &type);
 	if (r < 0) {
 		fail(dev, r, "VIDIOC_STREAMON", NULL);
@@ -795,6 +1087,7 @@ err:
 	/* STREAMOFF also takes back buffers queued so far. */
 	xioctl(dev->fd, VIDIOC_STREAMOFF, &type);
 	kms2v4l_slots_streamoff(&dev->slots);
+	damage_stop(dev);
 	return r;
 }
 
@@ -808,6 +1101,7 @@ int kms2v4l_stop(struct kms2v4l_device *dev)
 	r = xioctl(dev->fd, VIDIOC_STREAMOFF, &type);
 	dev->streaming = 0;
 	kms2v4l_slots_streamoff(&dev->slots);
+	damage_stop(dev);
 	if (r < 0)
 		return fail(dev, r, "VIDIOC_STREAMOFF", NULL);
 	return 0;
@@ -839,7 +1133,7 @@ static int take_event(struct kms2v4l_device *dev)
 int kms2v4l_dequeue(struct kms2v4l_device *dev, struct kms2v4l_frame *frame)
 {
 	struct v4l2_buffer b;
-	int r;
+	int n, r;
 
 	r = take_event(dev);
 	if (!r && dev->change_pending)
@@ -877,8 +1171,14 @@ int kms2v4l_dequeue(struct kms2v4l_device *dev, struct kms2v4l_frame *frame)
 			      (uint64_t)b.timestamp.tv_usec * 1000ull;
 	frame->flags = b.flags;
 	frame->dmabuf_fd = dev->buf[b.index].dmabuf_fd;
-	frame->damage = &dev->whole;
-	frame->n_damage = 1;
+	n = damage_for_frame(dev, b.sequence, b.index);
+	if (n >= 0) {
+		frame->damage = dev->damage[b.index];
+		frame->n_damage = (size_t)n;
+	} else {
+		frame->damage = &dev->whole;
+		frame->n_damage = 1;
+	}
 	return 0;
 }
 

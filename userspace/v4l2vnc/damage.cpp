@@ -58,6 +58,11 @@ std::vector<Rect> merge_tiles(std::span<const uint8_t> dirty, unsigned tiles_x, 
 	return out;
 }
 
+bool is_whole_frame(std::span<const Rect> areas, unsigned width, unsigned height)
+{
+	return areas.size() == 1 && areas[0] == Rect{0, 0, width, height};
+}
+
 void TileDamage::reset(unsigned width, unsigned height, unsigned bytes_per_pixel)
 {
 	width_ = width;
@@ -65,6 +70,7 @@ void TileDamage::reset(unsigned width, unsigned height, unsigned bytes_per_pixel
 	bpp_ = bytes_per_pixel;
 	tiles_x_ = (width + kTile - 1) / kTile;
 	tiles_y_ = (height + kTile - 1) / kTile;
+	hashed_ = 0;
 	hash_.assign(size_t(tiles_x_) * tiles_y_, 0);
 	dirty_.assign(hash_.size(), 0);
 	touched_.assign(hash_.size(), 0);
@@ -83,6 +89,7 @@ size_t TileDamage::update(const uint8_t *data, size_t stride, std::span<const Re
 {
 	size_t changed = 0;
 
+	hashed_ = 0;
 	std::fill(dirty_.begin(), dirty_.end(), 0);
 	std::fill(touched_.begin(), touched_.end(), 0);
 	for (const Rect &a : areas) {
@@ -103,6 +110,7 @@ size_t TileDamage::update(const uint8_t *data, size_t stride, std::span<const Re
 			uint64_t h = 0;
 			for (unsigned row = 0; row < r.h; row++)
 				h = XXH3_64bits_withSeed(p + row * stride, size_t(r.w) * bpp_, h);
+			hashed_++;
 			if (!valid_ || h != hash_[i]) {
 				hash_[i] = h;
 				dirty_[i] = 1;

@@ -22,6 +22,10 @@ struct Rect {
 std::vector<Rect> merge_tiles(std::span<const uint8_t> dirty, unsigned tiles_x, unsigned tiles_y,
 			      unsigned tile, unsigned width, unsigned height);
 
+// Whether @areas is the whole width x height frame as one rectangle (what
+// libkms2v4l gives when the driver says nothing better).
+bool is_whole_frame(std::span<const Rect> areas, unsigned width, unsigned height);
+
 class TileDamage {
 public:
 	static constexpr unsigned kTile = 32;
@@ -29,10 +33,15 @@ public:
 	// New geometry; every tile counts as changed at the next update().
 	void reset(unsigned width, unsigned height, unsigned bytes_per_pixel);
 
-	// Hashes the tiles that intersect @areas (the driver's damage; pass the
-	// whole frame when unknown) and marks those whose hash changed.
+	// Hashes the tiles that intersect @areas (the driver's damage: what
+	// may differ from the frame before; pass the whole frame when unknown)
+	// and marks those whose hash changed; the other tiles are neither read
+	// nor marked (empty @areas: nothing changed).  The first update()
+	// after reset() marks every tile, hashing only those of @areas.
 	// Returns the number of changed tiles.
 	size_t update(const uint8_t *data, size_t stride, std::span<const Rect> areas);
+	// Tiles the last update() hashed.
+	size_t hashed() const { return hashed_; }
 
 	// Changed tiles of the last update(), merged.
 	std::vector<Rect> rects() const;
@@ -45,6 +54,7 @@ private:
 	unsigned width_ = 0, height_ = 0, bpp_ = 0;
 	unsigned tiles_x_ = 0, tiles_y_ = 0;
 	bool valid_ = false;
+	size_t hashed_ = 0;
 	std::vector<uint64_t> hash_;
 	std::vector<uint8_t> dirty_;
 	std::vector<uint8_t> touched_;

@@ -43,6 +43,8 @@ uint64_t tag(Source s, int fd)
 
 struct Stats {
 	uint64_t frames = 0, frames_changed = 0, tiles_changed = 0, resizes = 0;
+	uint64_t frames_damaged = 0; // frames whose damage was less than the whole frame
+	uint64_t tiles_hashed = 0;
 	uint64_t frame_errors = 0, keys_unmapped = 0;
 };
 
@@ -439,7 +441,13 @@ void App::on_frame(const kms2v4l_frame &f)
 		for (size_t i = 0; i < f.n_damage; i++)
 			areas.push_back({f.damage[i].x, f.damage[i].y, f.damage[i].width,
 					 f.damage[i].height});
+		// The driver's damage (kms2v4l's damage node, through
+		// libkms2v4l): only tiles in it are hashed, compared and sent.
+		// Other nodes' frames are whole: every tile is hashed.
+		if (!is_whole_frame(areas, fmt.width, fmt.height))
+			stats_.frames_damaged++;
 		size_t changed = tiles_.update(data, fmt.stride, areas);
+		stats_.tiles_hashed += tiles_.hashed();
 		std::vector<Rect> rects;
 		if (changed) {
 			stats_.frames_changed++;
@@ -554,7 +562,9 @@ void App::print_stats(const char *why)
 	std::string s = std::string("statistics (") + why + "): " + cap_->path() + " " +
 			fourcc_name(f.fourcc) + " " + std::to_string(f.width) + "x" +
 			std::to_string(f.height) + ": frames " + std::to_string(stats_.frames) +
-			", changed " + std::to_string(stats_.frames_changed) + ", tiles " +
+			", changed " + std::to_string(stats_.frames_changed) + ", with damage " +
+			std::to_string(stats_.frames_damaged) + ", tiles hashed " +
+			std::to_string(stats_.tiles_hashed) + ", tiles " +
 			std::to_string(stats_.tiles_changed) + ", resizes " +
 			std::to_string(stats_.resizes) + ", frame errors " +
 			std::to_string(stats_.frame_errors);

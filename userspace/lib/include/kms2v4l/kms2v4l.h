@@ -179,6 +179,8 @@ struct kms2v4l_device;
  * Opens non-blocking, checks QUERYCAP for single-planar capture with
  * streaming I/O and subscribes to V4L2_EVENT_SOURCE_CHANGE (if the driver
  * does not support the event, source changes are simply never reported).
+ * A kms2v4l node's damage node, if any, is opened too (read-write, as
+ * vb2's MMAP needs; see kms2v4l_start()); no other node is opened.
  *
  * Return: 0 or a negative errno; the message is in kms2v4l_open_error().
  */
@@ -306,10 +308,21 @@ int kms2v4l_export(struct kms2v4l_device *dev, unsigned int index);
 int kms2v4l_import(struct kms2v4l_device *dev, unsigned int index, int fd,
 		   size_t length);
 
-/** Queues every buffer the caller does not hold, then VIDIOC_STREAMON. */
+/**
+ * kms2v4l_start() - queue every buffer the caller does not hold, then
+ * VIDIOC_STREAMON.
+ *
+ * On a kms2v4l node with a damage node (the metadata capture node of the
+ * same driver and bus_info, named as the node plus " damage", found by
+ * kms2v4l_open() through sysfs), that node streams
+ * first (MMAP, one buffer more than the capture's, at least 8), so that
+ * frames carry their damage.  If it cannot stream (another process
+ * streams it), frames are whole; that is not an error.
+ */
 int kms2v4l_start(struct kms2v4l_device *dev);
 
-/** VIDIOC_STREAMOFF; all buffers return to the caller-free state. */
+/** VIDIOC_STREAMOFF (and the damage node's); all buffers return to the
+ *  caller-free state. */
 int kms2v4l_stop(struct kms2v4l_device *dev);
 
 /** A damaged rectangle, in pixels. */
@@ -326,8 +339,16 @@ struct kms2v4l_frame {
 	uint64_t timestamp_ns; /**< V4L2 timestamp, usually CLOCK_MONOTONIC */
 	uint32_t flags;        /**< V4L2_BUF_FLAG_* */
 	int dmabuf_fd;         /**< the imported fd for DMABUF slots, else -1 */
-	/** Changed area of this frame.  For now always one rectangle: the
-	 *  whole frame (drivers without a damage source). */
+	/**
+	 * What may differ from the frame dequeued before (@n_damage
+	 * rectangles, within the frame; 0: nothing changed).  On a kms2v4l
+	 * node, from the record of this frame's sequence on the node's damage
+	 * node (see kms2v4l_start()); the whole frame, as one rectangle, when
+	 * there is no such record (the first frame of a stream, a new mode,
+	 * more changes than a record holds, a record missed) and on every
+	 * other node.  Pixels outside it are those of the frame before.
+	 * Valid, like @data, until kms2v4l_queue(@index).
+	 */
 	const struct kms2v4l_rect *damage;
 	size_t n_damage;
 };

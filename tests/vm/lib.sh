@@ -3,7 +3,15 @@
 set -euo pipefail
 T=${0##*/}
 TOOLS=${KMS2V4L_BUILD:?}/tests/tools
-fail() { echo "$T: FAIL: $*" >&2; exit 1; }
+# A test may define on_fail (e.g. to print a daemon's log): fail runs it once.
+fail() {
+	echo "$T: FAIL: $*" >&2
+	if [ -z "${_in_on_fail:-}" ] && declare -F on_fail >/dev/null; then
+		_in_on_fail=1
+		on_fail || true
+	fi
+	exit 1
+}
 skip() { echo "$T: SKIP: $*"; exit 77; }
 # Each line carries the guest's uptime, so a console log shows where a
 # test spends its time (read from /proc, without a process).

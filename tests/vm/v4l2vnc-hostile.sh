@@ -64,7 +64,8 @@ diagnose() {
 	sanitizer_reports >&2
 	cp /tmp/v4l2vnc.log "$KMS2V4L_BUILD/hostile-daemon.log" 2>/dev/null || true
 }
-die() { diagnose; fail "$*"; }
+die() { fail "$*"; }
+on_fail() { diagnose; }
 
 # The daemon's CPU time in ms (user + system, all threads).
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$pid/stat"; }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # kms2v4l benchmark (not a test): run in the VM,
-#   scripts/vm-run --timeout 1200 -- tests/bench/kms2v4l-bench.sh [SECONDS] [compose|memory|damage|yuv|all|mirror]
+#   scripts/vm-run --timeout 1200 -- tests/bench/kms2v4l-bench.sh [SECONDS] [compose|memory|damage|yuv|vnc|all|mirror]
 #
 # compose: for each mode (640x480, which the guest sustains, and 1920x1080, which
 # it does not under emulation) and over equal spans, measures
@@ -38,6 +38,18 @@
 #       stops after DRM's 5 s vblank off delay when no frame is due),
 # with the ratios (f)/(m), (d)/(f) and ((d)-(D))/((f)-(F)) per frame and
 # (t)/(f), (s)/(f) per second, less the idle guest's own CPU.
+# vnc: at 1920x1080@60, the flips (no capture of their own) served by
+# v4l2vnc (its defaults: on-change pacing, frames' damage from the
+# damage node) to one libvncclient viewer (tests/vm/v4l2vnc-client
+# count, asking for tight, zrle and raw, libvncclient's own order): the
+# frames v4l2vnc took and the updates the viewer got, the server's CPU
+# (all its threads, from their run times) per frame and the bytes it
+# sent per update, for
+#   (f) a full-screen flip at every vblank, every pixel repainted
+#       (v4l2-damage-check bench-repaint),
+#   (d) the 1 % square of damage's (d),
+#   (s) a static screen: its CPU per second and bytes in the span,
+# with the ratios (d)/(f) of bytes per update and CPU per frame.
 # yuv: at 1920x1080@60 through gst-launch-1.0 v4l2src ! fakesink, CPU
 # per frame of (r) XR24 capture, (y) NV12 composed by the kernel and
 # (x) XR24 + a userspace videoconvert to NV12, with (y)/(r) and (y)/(x).
@@ -237,6 +249,93 @@ damage() {
 		"${m%@*}" "${IRQS[i]}" "${IRQS[t]}" "${IRQS[s]}" "${IRQS[f]}"
 }
 
+# vnc_case K BENCH: one span of v4l2vnc serving the flips of
+# v4l2-damage-check BENCH to a viewer, from 3 s after it connected; keeps
+# VFRAMES[K], VUPD[K], VBYTES[K] (per update; per span for a static
+# screen), VCPU[K] (ms per frame; per second for a static screen) if its
+# CPU is the least of the rounds so far.
+declare -A VFRAMES VUPD VBYTES VCPU
+VNC_PORT=5911
+task_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ n += $1 } END { printf "%.0f\n", n }'; }
+# viewer_updates PID OUT: the viewer's update count, asked by SIGUSR1
+viewer_updates() {
+	local n0
+	n0=$(grep -c '^updates' "$2" || true)
+	kill -USR1 "$1"
+	for _ in $(seq 300); do
+		[ "$(grep -c '^updates' "$2" || true)" -gt "$n0" ] && break
+		sleep 0.1
+	done
+	sed -n 's/^updates //p' "$2" | tail -1
+}
+vnc_case() {
+	local k=$1 what=$2 log flips vnc viewer s0 s1 n0 n1 u0 u1 frames upd bytes cpu
+	log=$(mktemp)
+	"$TOOLS/v4l2-damage-check" --no-capture --mode 1920x1080@60 "$what" $((SPAN + 90)) "$dev" \
+		>/dev/null 2>&1 &
+	flips=$!
+	sleep 2 # the mode set
+	"$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc" --device "$dev" --port $VNC_PORT >"$log" 2>&1 &
+	vnc=$!
+	wait_listen "127\\.0\\.0\\.1:$VNC_PORT " "$vnc" "$log"
+	"$KMS2V4L_BUILD/tests/vm/v4l2vnc-client" count 127.0.0.1:$VNC_PORT $((SPAN + 90)) \
+		"tight zrle raw" >"$log.viewer" 2>&1 &
+	viewer=$!
+	sleep 3
+	# The viewer's count around the server's; its loop may wait for an
+	# update being encoded before it answers SIGUSR1: a long wait.
+	u0=$(viewer_updates $viewer "$log.viewer")
+	n0=$(task_ns "$vnc")
+	s0=$(v4l2vnc_stats "$vnc" "$log" 30)
+	sleep "$SPAN"
+	s1=$(v4l2vnc_stats "$vnc" "$log" 30)
+	n1=$(task_ns "$vnc")
+	u1=$(viewer_updates $viewer "$log.viewer")
+	kill $viewer $flips 2>/dev/null || true
+	stop_within "$vnc" 30
+	wait $viewer $flips 2>/dev/null || true
+	{ [ "$s0" != stuck ] && [ "$s1" != stuck ]; } || fail "v4l2vnc ($what) gave no statistics: $(cat "$log")"
+	grep -q "clients 1 now" <<<"$s1" ||
+		fail "v4l2vnc ($what): the viewer is not connected: $s1; viewer: $(cat "$log.viewer")"
+	rm -f "$log" "$log.viewer"
+	frames=$(($(stat_field "$s1" frames) - $(stat_field "$s0" frames)))
+	upd=$((${u1:-0} - ${u0:-0}))
+	bytes=$(($(stat_field "$s1" "bytes to current clients") - $(stat_field "$s0" "bytes to current clients")))
+	if [ "$k" = s ]; then
+		cpu=$(awk -v n=$((n1 - n0)) -v span="$SPAN" 'BEGIN { printf "%.2f", n / 1e6 / span }')
+	else
+		{ [ "$frames" -gt 0 ] && [ "$upd" -gt 0 ]; } ||
+			fail "v4l2vnc ($what): $frames frames, $upd updates in $SPAN s"
+		cpu=$(awk -v n=$((n1 - n0)) -v f="$frames" 'BEGIN { printf "%.2f", n / 1e6 / f }')
+		bytes=$((bytes / upd))
+	fi
+	if [ -z "${VCPU[$k]:-}" ] || awk -v a="$cpu" -v b="${VCPU[$k]}" 'BEGIN { exit !(a < b) }'; then
+		VFRAMES[$k]=$frames VUPD[$k]=$upd VBYTES[$k]=$bytes VCPU[$k]=$cpu
+	fi
+}
+
+vnc() {
+	local m=1920x1080 round
+	ip link set lo up || fail "ip link set lo up"
+	for round in 1 2 3; do
+		vnc_case f bench-repaint
+		vnc_case d bench-square
+		vnc_case s bench-static
+	done
+	printf '%-10s %-26s %8s %8s %14s %14s\n' mode "case (v4l2vnc, a viewer)" frames updates \
+		"CPU ms/frame" "bytes/update"
+	printf '%-10s %-26s %8s %8s %14s %14s\n' $m "(f) full-screen repaint" "${VFRAMES[f]}" \
+		"${VUPD[f]}" "${VCPU[f]}" "${VBYTES[f]}"
+	printf '%-10s %-26s %8s %8s %14s %14s\n' $m "(d) 1 % square moving" "${VFRAMES[d]}" \
+		"${VUPD[d]}" "${VCPU[d]}" "${VBYTES[d]}"
+	printf '%-10s %-26s %8s %8s %14s %14s\n' $m "(s) static" "${VFRAMES[s]}" "${VUPD[s]}" \
+		"${VCPU[s]}/s" "${VBYTES[s]}/span"
+	awk -v fc="${VCPU[f]}" -v dc="${VCPU[d]}" -v fb="${VBYTES[f]}" -v db="${VBYTES[d]}" -v m=$m \
+		-v sb="${VBYTES[s]}" -v span="$SPAN" 'BEGIN {
+		printf "%-10s   (d)/(f) = %.4f in bytes per update, %.3f in server CPU per frame; (s) sent %d bytes in %d s\n",
+			m, fb ? db / fb : 0, fc ? dc / fc : 0, sb, span }'
+}
+
 # gst_frames CAPS [CONVERT_TO]: frames through gst-launch-1.0 v4l2src in
 # CAPS (then videoconvert to CONVERT_TO, if given) into a fakesink, for
 # the span.
@@ -324,6 +423,7 @@ compose) compose ;;
 memory) memory ;;
 damage) damage ;;
 yuv) yuv ;;
-all) compose; memory; damage; yuv ;;
-*) fail "what to measure: compose, memory, damage, yuv, all or mirror, not '$WHAT'" ;;
+vnc) vnc ;;
+all) compose; memory; damage; yuv; vnc ;;
+*) fail "what to measure: compose, memory, damage, yuv, vnc, all or mirror, not '$WHAT'" ;;
 esac

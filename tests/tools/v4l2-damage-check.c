@@ -39,6 +39,9 @@
  *   bench-square SECONDS  the same with a 1 % square (w/10 x h/10) moving
  *                         at every vblank, flipped with FB_DAMAGE_CLIPS
  *   bench-static SECONDS  the same with nothing changing
+ *   bench-repaint SECONDS as bench-full, each flip's buffer repainted
+ *                         first with a pattern that moves, so every
+ *                         pixel differs from the frame before
  *   bench-memcpy SECONDS  no KMS nor V4L2: memcpy of one frame (w x h x 4
  *                         bytes) in a loop; prints the copies made
  *   --no-capture          with bench-full and bench-square: the same
@@ -923,8 +926,9 @@ static double now(void);
 /* Flip at every vblank for @seconds, dequeuing what comes; the frames. */
 static void bench(const char *what, double seconds)
 {
-	int square = !strcmp(what, "bench-square"), full = !strcmp(what, "bench-full");
-	uint32_t sw = w / 10, sh = h / 10, frames = 0;
+	int square = !strcmp(what, "bench-square"), repaint = !strcmp(what, "bench-repaint");
+	int full = repaint || !strcmp(what, "bench-full");
+	uint32_t sw = w / 10, sh = h / 10, frames = 0, painted = 0;
 	struct drm_mode_rect pos[2] = { { 0, 0, sw, sh }, { 0, 0, sw, sh } };
 	int pending = 0;
 	double due = 0;
@@ -961,6 +965,14 @@ static void bench(const char *what, double seconds)
 				if (drmModeCreatePropertyBlob(kfd, clip, sizeof(clip), &blob))
 					die("damage clips blob", errno);
 			}
+			/* grey diagonals moving 3 levels a frame: never the same pixel twice running */
+			for (uint32_t y = 0; repaint && y < h; y++) {
+				uint32_t *row = (uint32_t *)((char *)back->map + y * back->pitch);
+
+				for (uint32_t x = 0; x < w; x++)
+					row[x] = 0xff000000 | (((x + 2 * y + 3 * painted) & 0xff) * 0x010101);
+			}
+			painted++;
 			ret = kms_req_add(kfd, req, plane[PRIMARY], P, "FB_ID", back->fb_id);
 			if (!ret && blob)
 				ret = kms_req_add(kfd, req, plane[PRIMARY], P, "FB_DAMAGE_CLIPS", blob);

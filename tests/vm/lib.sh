@@ -149,11 +149,11 @@ compliance_clean() {
 	fail "v4l2-compliance $* on $dev: $total"
 }
 
-# v4l2vnc_stats PID LOG: the statistics line that v4l2vnc (PID, its stderr
-# in LOG) prints on SIGUSR1, or "stuck" when none comes within 5 s (its
-# loop is stuck).
+# v4l2vnc_stats PID LOG [SECS]: the statistics line that v4l2vnc (PID, its
+# stderr in LOG) prints on SIGUSR1, or "stuck" when none comes within SECS
+# (default 5) seconds (its loop is stuck).
 v4l2vnc_stats() {
-	local n0 end=$((SECONDS + 5))
+	local n0 end=$((SECONDS + ${3:-5}))
 	n0=$(grep -c 'statistics (SIGUSR1)' "$2" || true)
 	kill -USR1 "$1"
 	while [ $SECONDS -le $end ]; do

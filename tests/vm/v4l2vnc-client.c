@@ -27,6 +27,10 @@
  *                                           from connecting on and prints
  *                                           "updates N" (also on SIGUSR1,
  *                                           going on)
+ *   v4l2vnc-client count HOST:PORT SECS ENCODINGS
+ *                                           the same, asking for ENCODINGS
+ *                                           (libvncclient's list, e.g.
+ *                                           "tight zrle raw"), not raw
  *   v4l2vnc-client stall HOST:PORT SECS     a viewer that stops reading: own
  *                                           socket with a tiny receive buffer,
  *                                           handshake (no password), then asks
@@ -124,6 +128,9 @@ static struct {
 	int w, h;
 } view;
 
+/* The encodings a viewer asks for: raw (the tests compare pixels). */
+static const char *encodings = "raw";
+
 static rfbClient *connect_to(const char *hostport)
 {
 	rfbClient *c = rfbGetClient(8, 3, 4);
@@ -149,7 +156,7 @@ static rfbClient *connect_to(const char *hostport)
 	c->format.redShift = 16;
 	c->format.greenShift = 8;
 	c->format.blueShift = 0;
-	c->appData.encodingsString = "raw";
+	c->appData.encodingsString = encodings;
 	c->MallocFrameBuffer = resize;
 	c->GotFrameBufferUpdate = got_update;
 	c->canHandleNewFBSize = TRUE;
@@ -1133,6 +1140,10 @@ int main(int argc, char **argv)
 		return keys(argv[2], argc - 3, argv + 3);
 	if (argc == 4 && !strcmp(argv[1], "count"))
 		return count(argv[2], atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "count")) {
+		encodings = argv[4];
+		return count(argv[2], atoi(argv[3]));
+	}
 	if (argc == 4 && !strcmp(argv[1], "stall"))
 		return stall(argv[2], atoi(argv[3]));
 	if (argc == 6 && !strcmp(argv[1], "flood"))

@@ -153,15 +153,19 @@ pid=
 
 # systemd socket activation: v4l2vnc serves the socket it is given.
 if command -v systemd-socket-activate >/dev/null; then
-	systemd-socket-activate -l 127.0.0.1:5903 -- "$V" --device "$dev" --format XR24 \
-		--size 640x480 --port 5999 2>/tmp/sa.log &
+	# as v4l2vnc@.socket and v4l2vnc-web@.socket pass them: "vnc", "web"
+	systemd-socket-activate -l 127.0.0.1:5903 -l 127.0.0.1:6083 --fdname=vnc:web -- \
+		"$V" --device "$dev" --format XR24 --size 640x480 --port 5999 2>/tmp/sa.log &
 	pid=$!
 	wait_listen '127\.0\.0\.1:5903 ' "$pid"
 	"$C" snapshot 127.0.0.1:5903 /tmp/s.raw >/tmp/s.out || fail "viewer over an inherited socket: $(cat /tmp/sa.log)"
+	curl -sf --max-time 30 http://127.0.0.1:6083/vnc.html -o /tmp/vnc-sa.html ||
+		fail "GET /vnc.html on the inherited web socket: $(cat /tmp/sa.log)"
+	cmp -s /tmp/vnc-sa.html /usr/share/novnc/vnc.html || fail "vnc.html over the inherited web socket differs"
 	[ "$(cat /tmp/s.out)" = 640x480 ] || fail "socket-activated viewer saw $(cat /tmp/s.out)"
 	grep -q 'on 127.0.0.1:5903 (from systemd)' /tmp/sa.log || fail "inherited socket not used: $(cat /tmp/sa.log)"
 	ss -ltnH | grep -q ':5999 ' && fail "--port 5999 opened despite the inherited socket"
-	info "viewer over a socket from systemd-socket-activate"
+	info "viewer and noVNC's page over sockets from systemd-socket-activate"
 	kill -TERM "$pid"
 	wait "$pid" || true
 	pid=

@@ -259,14 +259,10 @@ VNC_PORT=5911
 task_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ n += $1 } END { printf "%.0f\n", n }'; }
 # viewer_updates PID OUT: the viewer's update count, asked by SIGUSR1
 viewer_updates() {
-	local n0
-	n0=$(grep -c '^updates' "$2" || true)
-	kill -USR1 "$1"
-	for _ in $(seq 300); do
-		[ "$(grep -c '^updates' "$2" || true)" -gt "$n0" ] && break
-		sleep 0.1
-	done
-	sed -n 's/^updates //p' "$2" | tail -1
+	local l
+	l=$(usr1_line "$1" "$2" '^updates' 30)
+	[ "$l" != stuck ] || fail "the viewer gave no update count: $(cat "$2")"
+	echo "${l#updates }"
 }
 vnc_case() {
 	local k=$1 what=$2 log flips vnc viewer s0 s1 n0 n1 u0 u1 frames upd bytes cpu

@@ -149,22 +149,27 @@ compliance_clean() {
 	fail "v4l2-compliance $* on $dev: $total"
 }
 
-# v4l2vnc_stats PID LOG [SECS]: the statistics line that v4l2vnc (PID, its
-# stderr in LOG) prints on SIGUSR1, or "stuck" when none comes within SECS
-# (default 5) seconds (its loop is stuck).
-v4l2vnc_stats() {
-	local n0 end=$((SECONDS + ${3:-5}))
-	n0=$(grep -c 'statistics (SIGUSR1)' "$2" || true)
+# usr1_line PID FILE PATTERN [SECS]: SIGUSR1 to PID, then the last line
+# of FILE matching PATTERN (grep) once there is a new one, or "stuck" when
+# none comes within SECS (default 5) seconds.
+usr1_line() {
+	local n0 end=$((SECONDS + ${4:-5}))
+	n0=$(grep -c -- "$3" "$2" || true)
 	kill -USR1 "$1"
 	while [ $SECONDS -le $end ]; do
-		if [ "$(grep -c 'statistics (SIGUSR1)' "$2" || true)" -gt "$n0" ]; then
-			grep 'statistics (SIGUSR1)' "$2" | tail -1
+		if [ "$(grep -c -- "$3" "$2" || true)" -gt "$n0" ]; then
+			grep -- "$3" "$2" | tail -1
 			return
 		fi
 		sleep 0.1
 	done
 	echo stuck
 }
+
+# v4l2vnc_stats PID LOG [SECS]: the statistics line that v4l2vnc (PID, its
+# stderr in LOG) prints on SIGUSR1, or "stuck" when none comes within SECS
+# (default 5) seconds (its loop is stuck).
+v4l2vnc_stats() { usr1_line "$1" "$2" 'statistics (SIGUSR1)' "${3:-5}"; }
 
 # stat_field LINE NAME: the number after NAME in a statistics line
 # ("frames", "wrong passwords").

@@ -72,17 +72,11 @@ cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # The viewer's updates so far (it prints them on SIGUSR1).
 updates() {
-	local n0 end=$((SECONDS + 5))
-	n0=$(grep -c '^updates' /tmp/viewer.out || true)
-	kill -USR1 "$vpid" 2>/dev/null || die "the viewer is gone: $(cat /tmp/viewer.err)"
-	while [ $SECONDS -le $end ]; do
-		if [ "$(grep -c '^updates' /tmp/viewer.out || true)" -gt "$n0" ]; then
-			sed -n 's/^updates //p' /tmp/viewer.out | tail -1
-			return
-		fi
-		sleep 0.1
-	done
-	die "the viewer does not answer SIGUSR1"
+	local l
+	kill -0 "$vpid" 2>/dev/null || die "the viewer is gone: $(cat /tmp/viewer.err)"
+	l=$(usr1_line "$vpid" /tmp/viewer.out '^updates')
+	[ "$l" != stuck ] || die "the viewer does not answer SIGUSR1"
+	echo "${l#updates }"
 }
 # snap: viewer updates, captured frames, daemon CPU ms, time ms.
 snap() {

@@ -92,6 +92,53 @@ static int xioctl(int fd, unsigned long req, void *arg)
 	return r < 0 ? -errno : 0;
 }
 
+/* VIDIOC_REQBUFS for @count buffers (0: free them); the count granted
+ * in *@granted, if not NULL.  0 or -errno. */
+static int reqbufs(int fd, uint32_t type, uint32_t memory, uint32_t count,
+		   uint32_t *granted)
+{
+	struct v4l2_requestbuffers req;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	req.count = count;
+	req.type = type;
+	req.memory = memory;
+	r = xioctl(fd, VIDIOC_REQBUFS, &req);
+	if (!r && granted)
+		*granted = req.count;
+	return r;
+}
+
+/* VIDIOC_QUERYBUF of MMAP buffer @index, then its shared mapping with
+ * @prot, into *@map and *@length.  0 or -errno, the call that failed in
+ * *@what. */
+static int map_buffer(int fd, uint32_t type, unsigned int index, int prot,
+		      void **map, size_t *length, const char **what)
+{
+	struct v4l2_buffer b;
+	void *p;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	b.index = index;
+	b.type = type;
+	b.memory = V4L2_MEMORY_MMAP;
+	r = xioctl(fd, VIDIOC_QUERYBUF, &b);
+	if (r < 0) {
+		*what = "VIDIOC_QUERYBUF";
+		return r;
+	}
+	p = mmap(NULL, b.length, prot, MAP_SHARED, fd, b.m.offset);
+	if (p == MAP_FAILED) {
+		*what = "mmap";
+		return -errno;
+	}
+	*map = p;
+	*length = b.length;
+	return 0;
+}
+
 /* Records "<path>: <call>: <strerror>" (plus detail) and returns @err. */
 static int fail(struct kms2v4l_device *dev, int err, const char *call,
 		const char *detail_fmt, ...)
@@ -370,7 +417,6 @@ static int open_damage_node(const struct kms2v4l_node_info *info)
 static void damage_release(struct kms2v4l_device *dev)
 {
 	struct kms2v4l_damage_node *m = &dev->meta;
-	struct v4l2_requestbuffers req;
 
 	if (!m->count)
 		return;
@@ -381,10 +427,7 @@ static void damage_release(struct kms2v4l_device *dev)
 		m->length[i] = 0;
 	}
 	m->count = 0;
-	memset(&req, 0, sizeof(req));
-	req.type = V4L2_BUF_TYPE_META_CAPTURE;
-	req.memory = V4L2_MEMORY_MMAP;
-	xioctl(m->fd, VIDIOC_REQBUFS, &req);
+	reqbufs(m->fd, V4L2_BUF_TYPE_META_CAPTURE, V4L2_MEMORY_MMAP, 0, NULL);
 }
 
 /* MMAP buffers for one more record than capture buffers; 0 or -errno. */
@@ -392,7 +435,8 @@ static int damage_alloc(struct kms2v4l_device *dev)
 {
 	struct kms2v4l_damage_node *m = &dev->meta;
 	unsigned int want = dev->slots.count + 1;
-	struct v4l2_requestbuffers req;
+	const char *what;
+	uint32_t granted = 0;
 	int r;
 
 	if (want < DAMAGE_BUFS_MIN)
@@ -402,35 +446,18 @@ static int damage_alloc(struct kms2v4l_device *dev)
 	if (m->count >= want)
 		return 0;
 	damage_release(dev);
-	memset(&req, 0, sizeof(req));
-	req.count = want;
-	req.type = V4L2_BUF_TYPE_META_CAPTURE;
-	req.memory = V4L2_MEMORY_MMAP;
-	r = xioctl(m->fd, VIDIOC_REQBUFS, &req);
+	r = reqbufs(m->fd, V4L2_BUF_TYPE_META_CAPTURE, V4L2_MEMORY_MMAP, want,
+		    &granted);
 	if (r < 0)
 		return r;
-	if (req.count > KMS2V4L_MAX_SLOTS)
-		req.count = KMS2V4L_MAX_SLOTS;
-	m->count = req.count;
+	if (granted > KMS2V4L_MAX_SLOTS)
+		granted = KMS2V4L_MAX_SLOTS;
+	m->count = granted;
 	for (unsigned int i = 0; i < m->count; i++) {
-		struct v4l2_buffer b;
-		void *p;
-
-		memset(&b, 0, sizeof(b));
-		b.index = i;
-		b.type = V4L2_BUF_TYPE_META_CAPTURE;
-		b.memory = V4L2_MEMORY_MMAP;
-		r = xioctl(m->fd, VIDIOC_QUERYBUF, &b);
+		r = map_buffer(m->fd, V4L2_BUF_TYPE_META_CAPTURE, i, PROT_READ,
+			       &m->map[i], &m->length[i], &what);
 		if (r < 0)
 			goto err;
-		p = mmap(NULL, b.length, PROT_READ, MAP_SHARED, m->fd,
-			 b.m.offset);
-		if (p == MAP_FAILED) {
-			r = -errno;
-			goto err;
-		}
-		m->map[i] = p;
-		m->length[i] = b.length;
 	}
 	return m->count ? 0 : -ENOMEM;
 err:
@@ -889,7 +916,8 @@ static void release_buffers(struct kms2v4l_device *dev)
 int kms2v4l_request_buffers(struct kms2v4l_device *dev,
 			    enum kms2v4l_memory memory, unsigned int count)
 {
-	struct v4l2_requestbuffers req;
+	const char *what;
+	uint32_t granted = 0;
 	int r;
 
 	if (dev->slots.count)
@@ -897,58 +925,37 @@ int kms2v4l_request_buffers(struct kms2v4l_device *dev,
 			    "(buffers already allocated)");
 	if (count > KMS2V4L_MAX_SLOTS)
 		count = KMS2V4L_MAX_SLOTS;
-	memset(&req, 0, sizeof(req));
-	req.count = count;
-	req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	req.memory = memory;
-	r = xioctl(dev->fd, VIDIOC_REQBUFS, &req);
+	r = reqbufs(dev->fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, memory, count,
+		    &granted);
 	if (r < 0)
 		return fail(dev, r, "VIDIOC_REQBUFS", "count %u %s", count,
 			    memory == KMS2V4L_MEMORY_MMAP ? "MMAP" : "DMABUF");
-	if (req.count == 0)
+	if (granted == 0)
 		return fail(dev, -ENOMEM, "VIDIOC_REQBUFS", "(0 buffers)");
 	dev->memory = memory;
-	kms2v4l_slots_init(&dev->slots, req.count);
+	kms2v4l_slots_init(&dev->slots, granted);
 	if (memory != KMS2V4L_MEMORY_MMAP)
 		return (int)dev->slots.count;
 
 	for (unsigned int i = 0; i < dev->slots.count; i++) {
-		struct v4l2_buffer b;
-		void *p;
-
-		memset(&b, 0, sizeof(b));
-		b.index = i;
-		b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-		b.memory = V4L2_MEMORY_MMAP;
-		r = xioctl(dev->fd, VIDIOC_QUERYBUF, &b);
+		r = map_buffer(dev->fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, i,
+			       PROT_READ | PROT_WRITE, &dev->buf[i].map,
+			       &dev->buf[i].length, &what);
 		if (r < 0) {
-			fail(dev, r, "VIDIOC_QUERYBUF", "index %u", i);
+			fail(dev, r, what, "buffer %u", i);
 			goto err_free;
 		}
-		p = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 dev->fd, b.m.offset);
-		if (p == MAP_FAILED) {
-			r = -errno;
-			fail(dev, r, "mmap", "buffer %u", i);
-			goto err_free;
-		}
-		dev->buf[i].map = p;
-		dev->buf[i].length = b.length;
 	}
 	return (int)dev->slots.count;
 
 err_free:
 	release_buffers(dev);
-	memset(&req, 0, sizeof(req));
-	req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	req.memory = memory;
-	xioctl(dev->fd, VIDIOC_REQBUFS, &req);
+	reqbufs(dev->fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, memory, 0, NULL);
 	return r;
 }
 
 int kms2v4l_free_buffers(struct kms2v4l_device *dev)
 {
-	struct v4l2_requestbuffers req;
 	int r;
 
 	if (dev->streaming)
@@ -957,10 +964,7 @@ int kms2v4l_free_buffers(struct kms2v4l_device *dev)
 	if (!dev->slots.count)
 		return 0;
 	release_buffers(dev);
-	memset(&req, 0, sizeof(req));
-	req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	req.memory = dev->memory;
-	r = xioctl(dev->fd, VIDIOC_REQBUFS, &req);
+	r = reqbufs(dev->fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, dev->memory, 0, NULL);
 	if (r < 0)
 		return fail(dev, r, "VIDIOC_REQBUFS", "count 0");
 	return 0;

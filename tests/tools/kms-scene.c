@@ -33,6 +33,14 @@
  * flip's completion event: from that vblank on, the CRTC shows that
  * colour. A driver without vblanks completes a flip at once, with
  * sequence 0: its flips are paced at the mode's rate instead.
+ *
+ * --repaint (with --flips): as a compositor does, the flips are
+ * nonblocking commits (the event can come before the commit's tail has
+ * run), and each flip first fills the buffer it flips to, the one the
+ * previous flip's event released, with a colour of its own (each flip's differs from the two
+ * before it), from the last line up, so a frame still composed from a
+ * buffer the client was told it may draw into shows two colours, or the
+ * colour of a later flip.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -133,6 +141,21 @@ static void wait_flip(int fd, uint64_t *seq)
 	}
 }
 
+/*
+ * The whole buffer in one colour, from the last line up: a composition
+ * still reading the buffer from the top down meets the new colour at
+ * once, not only once the painting overtakes it.
+ */
+static void fill_bottom_up(struct kms_dumb *buf, uint32_t rgb)
+{
+	for (uint32_t y = buf->height; y-- > 0;) {
+		uint32_t *line = (uint32_t *)((char *)buf->map + (size_t)y * buf->pitch);
+
+		for (uint32_t x = 0; x < buf->width; x++)
+			line[x] = 0xff000000u | rgb;
+	}
+}
+
 /* Keep the scene for @hold seconds, or until stdin closes when 0. */
 static void hold_scene(unsigned int hold)
 {
@@ -148,7 +171,7 @@ static void hold_scene(unsigned int hold)
 
 int main(int argc, char **argv)
 {
-	uint32_t w = 320, h = 240, hz = 30, flips = 0, hold = 0;
+	uint32_t w = 320, h = 240, hz = 30, flips = 0, hold = 0, repaint = 0;
 	uint32_t w2 = 0, h2 = 0, hz2 = 0;
 	const char *expect = NULL, *log = NULL, *scene, *driver = "vkms";
 	uint32_t conn, crtc, blob;
@@ -165,6 +188,7 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "driver", required_argument, NULL, 'd' },
 		{ "then-mode", required_argument, NULL, 't' },
+		{ "repaint", no_argument, NULL, 'r' },
 		{ 0 }
 	};
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -178,6 +202,7 @@ int main(int argc, char **argv)
 		case 'f': flips = atoi(optarg); break;
 		case 'l': log = optarg; break;
 		case 'd': driver = optarg; break;
+		case 'r': repaint = 1; break;
 		case 't':
 			if (sscanf(optarg, "%ux%u@%u", &w2, &h2, &hz2) != 3)
 				die("--then-mode WxH@HZ", EINVAL);
@@ -188,8 +213,8 @@ int main(int argc, char **argv)
 		}
 	}
 	scene = optind < argc ? argv[optind] : (flips ? "solid:000000" : NULL);
-	if (!scene || (flips && !log))
-		die("no scene (or --flips without --log)", EINVAL);
+	if (!scene || (flips && !log) || (repaint && !flips))
+		die("no scene (or --flips without --log, or --repaint without --flips)", EINVAL);
 
 	fd = kms_open(driver);
 	if (fd < 0)
@@ -302,16 +327,26 @@ int main(int argc, char **argv)
 		sleep(hold);
 		clock_gettime(CLOCK_MONOTONIC, &next);
 		for (uint32_t i = 0; i < flips; i++) {
+			/* an odd step: no colour repeats within 2^24 flips */
+			uint32_t colour = repaint ? (0x40a0e0u + i * 0x3b5d1fu) & 0xffffffu
+						  : colours[i & 1];
 			uint64_t seq;
 
+			if (repaint)
+				fill_bottom_up(&alt[i & 1], colour);
 			req = drmModeAtomicAlloc();
 			if (kms_req_add(fd, req, layers[0].plane, P, "FB_ID", alt[i & 1].fb_id))
 				die("FB_ID", EINVAL);
-			if (drmModeAtomicCommit(fd, req, DRM_MODE_PAGE_FLIP_EVENT, NULL))
+			if (drmModeAtomicCommit(fd, req,
+						DRM_MODE_PAGE_FLIP_EVENT |
+							(repaint ? DRM_MODE_ATOMIC_NONBLOCK : 0),
+						NULL))
 				die("flip commit", errno);
 			drmModeAtomicFree(req);
 			wait_flip(fd, &seq);
-			fprintf(lf, "%llu %06x\n", (unsigned long long)seq, colours[i & 1]);
+			/* line by line: a test may stop a long run once it has its frames */
+			fprintf(lf, "%llu %06x\n", (unsigned long long)seq, colour);
+			fflush(lf);
 			if (seq)
 				continue;
 			/* no vblanks: one flip per period of the mode */

@@ -194,8 +194,9 @@ stop_within() {
 # log ("VBLANK RRGGBB" lines: from that vblank on the CRTC shows that
 # colour). Sequences start at 0 and rise; timestamps advance by the
 # sequence delta times the frame period; each frame, placed at vblank
-# BASE + sequence, shows the colour of the last flip at or before it.
-# Prints how many frames fell after a flip; fails if fewer than 10.
+# BASE + sequence, shows the colour of the last flip at or before it in
+# every pixel. Prints how many frames fell after a flip; fails if fewer
+# than 10.
 check_flips() {
 	python3 - "$@" <<'PY'
 import re, sys
@@ -230,8 +231,14 @@ for i in range(n):
             want = c
     if want is None:
         continue
-    px = data[i * w * h * 4:i * w * h * 4 + 3]
+    frame = data[i * w * h * 4:(i + 1) * w * h * 4]
+    px = frame[:4]
     got = "%02x%02x%02x" % (px[2], px[1], px[0])
+    if frame != px * (w * h):
+        other = next(j for j in range(0, len(frame), 4) if frame[j:j + 4] != px) // 4
+        q = frame[other * 4:other * 4 + 3]
+        fail("frame %d (vblank %d) is torn: %s at (0,0), %02x%02x%02x at (%d,%d)"
+             % (i, vbl, got, q[2], q[1], q[0], other % w, other // w))
     if got != want:
         near = " ".join("%d:%s" % m for m in marks if vbl - 3 <= m[0] <= vbl + 3)
         frames = " ".join(str(base + q) for q in seqs[max(0, i - 2):i + 3])

@@ -63,6 +63,8 @@ caps_seen() {
 trap 'if [ -n "${GST:-}" ]; then kill -9 "$GST" 2>/dev/null || true; fi' EXIT
 
 # a. a modeset by the same client, the CRTC on throughout
+# (v4l2src must be streaming before the 8 s hold ends)
+gst_ready
 log=/tmp/gst-a.log
 scene_start --mode 640x480@60 --hold 8 --then-mode 800x600@60 gradient
 gst $log

@@ -3,6 +3,15 @@
 set -euo pipefail
 T=${0##*/}
 TOOLS=${KMS2V4L_BUILD:?}/tests/tools
+# GStreamer's plugin registry: the guest's home is this machine's, read
+# only. Without a registry there (no gst run on the host yet), every
+# gst-launch-1.0 would rescan all plugins, seconds under TCG, and miss a
+# test's timing: keep one in the guest's /tmp instead, built once.
+if [ -z "${GST_REGISTRY:-}" ] && [ ! -r "$HOME/.cache/gstreamer-1.0/registry.$(uname -m).bin" ]; then
+	export GST_REGISTRY=/tmp/gst-registry.bin
+fi
+# gst_ready: build that registry now, before anything is timed.
+gst_ready() { gst-inspect-1.0 v4l2src >/dev/null 2>&1 || fail "gst-inspect-1.0 v4l2src: no v4l2src"; }
 # A test may define on_fail (e.g. to print a daemon's log): fail runs it once.
 fail() {
 	echo "$T: FAIL: $*" >&2

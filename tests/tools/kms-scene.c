@@ -37,10 +37,10 @@
  * --repaint (with --flips): as a compositor does, the flips are
  * nonblocking commits (the event can come before the commit's tail has
  * run), and each flip first fills the buffer it flips to, the one the
- * previous flip's event released, with a colour of its own (each flip's differs from the two
- * before it), from the last line up, so a frame still composed from a
- * buffer the client was told it may draw into shows two colours, or the
- * colour of a later flip.
+ * previous flip's event released, with a colour of its own (each flip's
+ * differs from the two before it), from the last line up, so a frame
+ * still composed from a buffer the client was told it may draw into
+ * shows two colours, or the colour of a later flip.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -101,14 +101,16 @@ import base64, hashlib, os, socket, ssl, sys
 origin, path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ca = sys.argv[4] if len(sys.argv) > 4 else "-k"
 key = base64.b64encode(b"v4l2vnc-test-key").decode()
+# The context first: the ClientHello must follow the connect at once (a
+# connection silent for 150 ms is a plain RFB viewer, as a browser's is not).
+ctx = ssl.create_default_context()
+if ca == "-k":
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+else:
+    ctx.load_verify_locations(cafile=ca)
 s = socket.create_connection(("127.0.0.1", port), timeout=10)
 if not os.environ.get("PLAIN"):
-    ctx = ssl.create_default_context()
-    if ca == "-k":
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    else:
-        ctx.load_verify_locations(cafile=ca)
     try:
         s = ctx.wrap_socket(s, server_hostname="127.0.0.1")
     except (ssl.SSLError, OSError) as e:

@@ -10,6 +10,7 @@
 #include "keymap.h"
 #include "net.h"
 #include "options.h"
+#include "tls.h"
 #include "unique_fd.h"
 #include "vnc_server.h"
 #include "web_server.h"
@@ -80,6 +81,7 @@ private:
 	std::string vnc_where_, web_url_; // for the log
 	std::unique_ptr<Capture> cap_;
 	std::unique_ptr<VncServer> vnc_;
+	std::shared_ptr<const TlsIdentity> tls_; // --tls-*: HTTPS and wss
 	std::unique_ptr<WebServer> web_;
 	std::unique_ptr<GstSink> gst_;
 	std::unique_ptr<Keymap> keymap_;
@@ -253,10 +255,32 @@ bool App::setup_vnc(unsigned width, unsigned height)
 			    (a->family == AF_INET6 &&
 			     IN6_IS_ADDR_UNSPECIFIED(
 				     &reinterpret_cast<const sockaddr_in6 &>(a->ss).sin6_addr)));
+		// HTTPS and wss (--tls-*): the page's origin is https://, and the
+		// VNC port takes WebSockets only inside TLS.
+		if (!opt_.tls_cert.empty()) {
+			tls_ = TlsIdentity::load(opt_.tls_cert, opt_.tls_key, err);
+		} else if (opt_.tls_generate) {
+			std::vector<std::string> names;
+			if (a && !any)
+				names.push_back(web_host);
+			if (a && is_loopback(*a))
+				names.emplace_back("localhost");
+			char host[256] = {};
+			if (any && gethostname(host, sizeof(host) - 1) == 0 && host[0])
+				names.emplace_back(host);
+			tls_ = TlsIdentity::generate(names, err);
+		}
+		if ((!opt_.tls_cert.empty() || opt_.tls_generate) && !tls_) {
+			log(err);
+			return false;
+		}
+		vc.tls = tls_;
+		vc.gate.tls = tls_ != nullptr;
+		const std::string scheme = tls_ ? "https://" : "http://";
 		if (a && !any)
-			vc.gate.origins.push_back("http://" + host_port(web_host, web_port));
+			vc.gate.origins.push_back(scheme + host_port(web_host, web_port));
 		if (a && is_loopback(*a))
-			vc.gate.origins.push_back("http://localhost:" + std::to_string(web_port));
+			vc.gate.origins.push_back(scheme + "localhost:" + std::to_string(web_port));
 		for (const std::string &o : opt_.web_origins)
 			vc.gate.origins.push_back(o);
 	}
@@ -275,15 +299,23 @@ bool App::setup_vnc(unsigned width, unsigned height)
 	else
 		vnc_where_ = host_port(opt_.listen, opt_.port);
 	if (web) {
-		web_ = WebServer::create(opt_.listen, opt_.web_port, opt_.web_dir, err, web_fd);
+		web_ = WebServer::create(opt_.listen, opt_.web_port, opt_.web_dir, err, web_fd, {},
+					 tls_.get());
 		if (!web_) {
 			log(err);
 			return false;
 		}
 		const bool shown_any = web_host == "0.0.0.0" || web_host == "::";
-		web_url_ = "http://" + host_port(shown_any ? "HOST" : web_host, web_port) +
+		web_url_ = (tls_ ? "https://" : "http://") +
+			   host_port(shown_any ? "HOST" : web_host, web_port) +
 			   "/vnc.html?port=" + std::to_string(vnc_->port()) +
-			   "&path=websockify%3Ftoken%3D" + vc.gate.token;
+			   (tls_ ? "&encrypt=1" : "") + "&path=websockify%3Ftoken%3D" +
+			   vc.gate.token;
+		if (tls_)
+			web_url_ += " (TLS certificate " +
+				    std::string(opt_.tls_cert.empty() ? "self-signed, generated"
+								      : opt_.tls_cert) +
+				    ", SHA-256 " + tls_->fingerprint() + ")";
 	}
 	return true;
 }

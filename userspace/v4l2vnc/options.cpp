@@ -15,6 +15,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <vector>
 
 namespace v4l2vnc {
 
@@ -40,7 +41,8 @@ bool is_loopback(const std::string &addr)
 	return a && is_loopback(*a);
 }
 
-std::optional<std::string> read_password_file(const std::string &path, std::string &error_out)
+std::optional<std::string> read_private_file(const std::string &path, size_t max_bytes,
+					     std::string &error_out)
 {
 	std::string error;
 	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -50,6 +52,7 @@ std::optional<std::string> read_password_file(const std::string &path, std::stri
 	}
 	struct stat st;
 	std::string data;
+	const std::string too_long = path + ": longer than " + std::to_string(max_bytes) + " bytes";
 	if (fstat(fd, &st) < 0) {
 		error = path + ": fstat: " + std::strerror(errno);
 	} else if (!S_ISREG(st.st_mode)) {
@@ -59,25 +62,32 @@ std::optional<std::string> read_password_file(const std::string &path, std::stri
 		std::snprintf(mode, sizeof(mode), "%03o", unsigned(st.st_mode & 0777));
 		error = path + ": mode " + mode +
 			" lets group or others at it; refusing (chmod 600 " + path + ")";
-	} else if (st.st_size > 4096) {
-		error = path + ": longer than 4096 bytes";
+	} else if (size_t(st.st_size) > max_bytes) {
+		error = too_long;
 	} else {
-		char buf[4097];
+		std::vector<char> buf(max_bytes + 1);
 		ssize_t n;
-		while ((n = read(fd, buf, sizeof(buf))) > 0 && data.size() <= 4096)
-			data.append(buf, size_t(n));
+		while ((n = read(fd, buf.data(), buf.size())) > 0 && data.size() <= max_bytes)
+			data.append(buf.data(), size_t(n));
 		if (n < 0)
 			error = path + ": read: " + std::strerror(errno);
 	}
 	close(fd);
+	if (error.empty() && data.size() > max_bytes)
+		error = too_long;
 	if (!error.empty()) {
 		error_out = error;
 		return std::nullopt;
 	}
-	if (data.size() > 4096) {
-		error_out = path + ": longer than 4096 bytes";
+	return data;
+}
+
+std::optional<std::string> read_password_file(const std::string &path, std::string &error_out)
+{
+	auto file = read_private_file(path, 4096, error_out);
+	if (!file)
 		return std::nullopt;
-	}
+	std::string data = std::move(*file);
 	if (!data.empty() && data.back() == '\n') {
 		data.pop_back();
 		if (!data.empty() && data.back() == '\r')
@@ -116,6 +126,8 @@ the parts of the picture that changed are sent (32x32 tiles compared).
   vncviewer 127.0.0.1::5900                    look at it
   v4l2vnc --web 6080                           plus noVNC: open
                                                http://127.0.0.1:6080/vnc.html?port=5900
+  v4l2vnc --web 6080 --tls-generate            the same over HTTPS and wss:
+                                               https://...&encrypt=1 (see the log)
 
 Capture:
   --device PATH|OUTPUT V4L2 capture node, or the output it shows: a
@@ -159,13 +171,28 @@ VNC:
                        anyone who records one login, and the session
                        (picture, keys typed) is not encrypted at all.
                        Prefer loopback plus an SSH tunnel or a VPN
-  --web PORT           serve noVNC (from --web-dir) over HTTP on PORT;
+  --web PORT           serve noVNC (from --web-dir) over HTTP (HTTPS with
+                       --tls-*) on PORT;
                        the browser connects to the VNC port by websocket.
                        Without --web the VNC port takes no websocket; with
                        it only from noVNC's page here: its exact origin
                        (http://ADDR:PORT, and http://localhost:PORT on
                        loopback) or the per-start token in the URL that
                        v4l2vnc prints (path=websockify?token=...)
+  --tls-cert FILE      with --web: serve noVNC over HTTPS and take only
+  --tls-key FILE       encrypted websockets (wss) on the VNC port, with
+                       this PEM certificate (chain) and key (unencrypted
+                       PEM; the key file mode 600 or 400, as the password
+                       file).  The page's origin is then https://ADDR:PORT
+                       and the printed URL says encrypt=1.  Plain VNC
+                       viewers on the VNC port stay unencrypted
+  --tls-generate       the same with a self-signed certificate (ECDSA
+                       P-256, one year, for the --listen address, plus
+                       localhost on loopback and this host's name on
+                       0.0.0.0/::) made at each start and kept in memory
+                       only; its SHA-256 fingerprint is printed beside the
+                       URL: compare it with the one the browser shows.
+                       Without any of these --web is plain HTTP and ws
   --web-origin ORIGIN  also take websockets from this page origin, e.g.
                        http://vnc.example:8080 behind a proxy (repeatable)
   --web-dir DIR        noVNC files (default /usr/share/novnc)
@@ -290,6 +317,16 @@ ParseResult parse_options(std::span<const char *const> args)
 			 return !v.empty();
 		 }},
 		{"--web", [&](const std::string &v) { return parse_int(v, 1, 65535, o.web_port); }},
+		{"--tls-cert",
+		 [&](const std::string &v) {
+			 o.tls_cert = v;
+			 return !v.empty();
+		 }},
+		{"--tls-key",
+		 [&](const std::string &v) {
+			 o.tls_key = v;
+			 return !v.empty();
+		 }},
 		{"--web-origin",
 		 [&](const std::string &v) {
 			 o.web_origins.push_back(v);
@@ -354,6 +391,7 @@ ParseResult parse_options(std::span<const char *const> args)
 		{"--no-vnc", [&] { o.vnc = false; }},
 		{"--input", [&] { o.input = true; }},
 		{"--insecure-vnc-auth", [&] { o.insecure_vnc_auth = true; }},
+		{"--tls-generate", [&] { o.tls_generate = true; }},
 		{"--gst-copy", [&] { o.gst_copy = true; }},
 		{"--verbose", [&] { o.verbose = true; }},
 		{"--list", [&] { o.list = true; }},
@@ -428,6 +466,19 @@ ParseResult parse_options(std::span<const char *const> args)
 	if (o.web_port && o.listen.rfind("unix:", 0) == 0) {
 		res.error =
 			"--web needs a TCP --listen address (browsers do not reach unix sockets)";
+		return res;
+	}
+	if (o.tls_cert.empty() != o.tls_key.empty()) {
+		res.error = "--tls-cert and --tls-key go together";
+		return res;
+	}
+	if (!o.tls_cert.empty() && o.tls_generate) {
+		res.error = "--tls-generate or --tls-cert/--tls-key, not both";
+		return res;
+	}
+	if ((!o.tls_cert.empty() || o.tls_generate) && !o.web_port) {
+		res.error = "--tls-cert, --tls-key and --tls-generate are for --web (HTTPS and "
+			    "wss); plain VNC viewers stay unencrypted";
 		return res;
 	}
 	if (o.web_port && o.web_port == o.port) {

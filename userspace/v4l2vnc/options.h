@@ -23,6 +23,8 @@ struct Options {
 	bool insecure_vnc_auth = false;       // VNC auth beyond loopback, knowingly
 	int web_port = 0;                     // 0: no noVNC web server
 	std::vector<std::string> web_origins; // --web-origin: more page origins
+	std::string tls_cert, tls_key;        // --tls-cert/--tls-key: HTTPS and wss
+	bool tls_generate = false;            // --tls-generate: a self-signed one
 	unsigned max_clients = 32, max_per_address = 8;
 	std::string web_dir = "/usr/share/novnc";
 	std::string desktop_name = "v4l2vnc";
@@ -53,6 +55,13 @@ std::string usage(const char *argv0);
 
 // True for 127.0.0.0/8, ::1 and IPv4-mapped ::ffff:127.0.0.0/104.
 bool is_loopback(const std::string &addr);
+
+// A file only its owner may read (a password, a TLS key): its bytes.
+// Refused (nullopt, @error set, naming @path and the cause) unless it is a
+// regular file that neither group nor others may read or write, of at
+// most @max_bytes.
+std::optional<std::string> read_private_file(const std::string &path, size_t max_bytes,
+					     std::string &error_out);
 
 // A password file: its exact bytes, less one final line end ("\n" or
 // "\r\n").  Refused (nullopt, @error set) unless it is a regular file

@@ -130,24 +130,32 @@ GateResult judge_upgrade(std::string_view req, const GatePolicy &p)
 
 } // namespace
 
-GateResult gate_classify(std::string_view bytes, const GatePolicy &policy)
+GateResult gate_classify(std::string_view bytes, const GatePolicy &policy, bool inside_tls)
 {
 	constexpr std::string_view kGet = "GET ", kRfb = "RFB ";
 	if (bytes.empty())
 		return {GateVerdict::kNeedMore, {}, {}, 0};
 	size_t n = std::min(bytes.size(), size_t(4));
-	if (bytes.substr(0, n) == kRfb.substr(0, n))
+	if (bytes.substr(0, n) == kRfb.substr(0, n) && !inside_tls)
 		return n < 4 ? GateResult{GateVerdict::kNeedMore, {}, {}, 0}
 			     : GateResult{GateVerdict::kPlain, {}, {}, 0};
 	if (bytes.substr(0, n) == kGet.substr(0, n)) {
+		if (policy.tls && !inside_tls)
+			return reject("WebSocket upgrade without TLS (with --tls-* only wss)");
 		if (n < 4)
 			return policy.websocket
 				       ? GateResult{GateVerdict::kNeedMore, {}, {}, 0}
 				       : reject("WebSocket upgrade on the VNC port without --web");
 		return judge_upgrade(bytes, policy);
 	}
+	if (inside_tls)
+		return reject("inside TLS neither a WebSocket upgrade nor a prefix of one");
+	// A TLS record of type handshake (22); SSLv2's hello (0x80) is not taken.
+	if (bytes[0] == '\x16' && policy.tls && policy.websocket)
+		return {GateVerdict::kTls, {}, {}, 0};
 	if (bytes[0] == '\x16' || bytes[0] == '\x80')
-		return reject("TLS on the VNC port (wss is not offered)");
+		return reject(policy.tls ? "TLS other than a TLS 1.x ClientHello"
+					 : "TLS on the VNC port (wss needs --web and --tls-*)");
 	return reject("neither RFB nor a WebSocket upgrade");
 }
 

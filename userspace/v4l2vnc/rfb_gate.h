@@ -19,12 +19,17 @@ struct GatePolicy {
 	bool websocket = false;           // --web is on
 	std::vector<std::string> origins; // Origin values taken as our page's
 	std::string token;                // "token=" in the request target; empty: none
+	// --tls-*: WebSockets only inside TLS (wss; v4l2vnc terminates it and
+	// judges the decrypted request), never in the clear.
+	bool tls = false;
 };
 
 enum class GateVerdict {
 	kNeedMore,  // a prefix of something acceptable: wait for more bytes
 	kPlain,     // plain RFB (the viewer waits for the server's greeting)
 	kWebSocket, // an acceptable upgrade request, complete in @bytes
+	kTls,       // a TLS ClientHello, with policy.tls: do the handshake, then
+		    // judge what comes inside (gate_classify(..., true))
 	kReject,    // close the connection (reason in GateResult)
 };
 
@@ -41,7 +46,9 @@ constexpr size_t kGateMaxRequest = 4000;
 // Judges @bytes, everything the connection sent so far (it has sent
 // nothing yet when empty: kNeedMore; the caller decides on kPlain when a
 // short wait brings nothing, as a viewer waits for the greeting).
-GateResult gate_classify(std::string_view bytes, const GatePolicy &policy);
+// @inside_tls: @bytes are what came inside a TLS session (kTls before):
+// only a WebSocket upgrade is taken there (plain RFB is not offered in TLS).
+GateResult gate_classify(std::string_view bytes, const GatePolicy &policy, bool inside_tls = false);
 
 // A random token of @bytes bytes as lowercase hex; empty on failure.
 std::string gate_make_token(size_t bytes = 16);

@@ -445,6 +445,11 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 	v->name_ = cfg.name;
 	v->verbose_ = cfg.verbose;
 	v->gate_ = cfg.gate;
+	v->tls_ = cfg.tls;
+	if (v->gate_.tls && !v->tls_) {
+		error = "wss without a certificate";
+		return nullptr;
+	}
 	v->max_clients_ = cfg.max_clients;
 	v->max_per_address_ = cfg.max_per_address;
 	v->preauth_timeout_ = std::chrono::milliseconds(cfg.preauth_timeout_ms);
@@ -686,6 +691,40 @@ bool VncServer::check_password(rfbClientPtr cl, const char *response, int len)
 	return ok;
 }
 
+GateResult VncServer::tls_handshake(int fd, Clock::time_point deadline,
+				    std::unique_ptr<TlsSession> &session, std::string &buf,
+				    size_t &have)
+{
+	have = 0;
+	if (!tls_)
+		return {GateVerdict::kReject, "TLS without a certificate", {}, 0};
+	std::string error;
+	auto s = TlsSession::accept(*tls_, fd, deadline, error);
+	if (!s)
+		return {GateVerdict::kReject, error, {}, 0};
+	GateResult g{GateVerdict::kNeedMore, {}, {}, 0};
+	while (g.verdict == GateVerdict::kNeedMore) {
+		if (have == buf.size()) {
+			g = {GateVerdict::kReject, "request too long", {}, 0};
+			break;
+		}
+		ssize_t n = s->recv(buf.data() + have, buf.size() - have, deadline, error);
+		if (n <= 0) {
+			g = {GateVerdict::kReject,
+			     n == 0            ? "closed before the handshake"
+			     : n == -ETIMEDOUT ? "incomplete request at the deadline"
+					       : "TLS: " + error,
+			     {},
+			     0};
+			break;
+		}
+		have += size_t(n);
+		g = gate_classify(std::string_view(buf.data(), have), gate_, true);
+	}
+	session = std::move(s); // also for a 403 inside TLS
+	return g;
+}
+
 void VncServer::handshake(uint64_t id, UniqueFd fd)
 {
 	const auto start = Clock::now();
@@ -731,6 +770,41 @@ void VncServer::handshake(uint64_t id, UniqueFd fd)
 	}
 	const int one = 1;
 	setsockopt(fd.get(), SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+	// wss: the TLS handshake, the request inside it judged as a plain one
+	// is; libvncserver then gets the plain side of a socket pair (tls.h).
+	std::unique_ptr<TlsSession> tls;
+	UniqueFd relay_end, tcp;
+	const bool was_tls = g.verdict == GateVerdict::kTls;
+	if (was_tls)
+		g = tls_handshake(fd.get(), deadline, tls, buf, have);
+	if (g.verdict == GateVerdict::kWebSocket && tls) {
+		int pair[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+			g = {GateVerdict::kReject,
+			     std::string("socketpair: ") + std::strerror(errno),
+			     {},
+			     0};
+		} else {
+			UniqueFd plain(pair[0]);
+			relay_end.reset(pair[1]);
+			// The request as libvncserver would have read it in the
+			// clear (a few KB: the pair's buffer takes it at once).
+			if (pair[0] >= FD_SETSIZE)
+				g = {GateVerdict::kReject,
+				     "file descriptor beyond FD_SETSIZE",
+				     {},
+				     0};
+			else if (send(pair[1], buf.data(), have, MSG_NOSIGNAL) != ssize_t(have))
+				g = {GateVerdict::kReject,
+				     std::string("socketpair send: ") + std::strerror(errno),
+				     {},
+				     0};
+			if (g.verdict == GateVerdict::kWebSocket) {
+				tcp = std::move(fd); // relayed below
+				fd = std::move(plain);
+			}
+		}
+	}
 	if (g.verdict == GateVerdict::kReject) {
 		refused_++;
 		std::string addr;
@@ -739,17 +813,24 @@ void VncServer::handshake(uint64_t id, UniqueFd fd)
 			auto it = conns_.find(id);
 			addr = it != conns_.end() ? it->second.addr : "?";
 		}
-		if (verbose_ || std::string_view(buf.data(), std::min(have, size_t(4))) == "GET ")
-			std::fprintf(stderr, "v4l2vnc: connection from %s refused: %s\n",
-				     addr.c_str(), g.reason.c_str());
-		if (have >= 4 && std::string_view(buf.data(), 4) == "GET ") {
+		const bool get = std::string_view(buf.data(), std::min(have, size_t(4))) == "GET ";
+		if (verbose_ || get || was_tls)
+			std::fprintf(stderr, "v4l2vnc: connection from %s refused: %s%s\n",
+				     addr.c_str(), was_tls ? "wss: " : "", g.reason.c_str());
+		if (get) {
 			static const char kForbidden[] =
 				"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: "
 				"close\r\n\r\n";
-			if (send(fd.get(), kForbidden, sizeof(kForbidden) - 1, MSG_NOSIGNAL) < 0) {
+			if (tls) {
+				if (!tls->send_all(kForbidden, sizeof(kForbidden) - 1)) {
+					// Gone already: nothing to tell.
+				}
+			} else if (send(fd.get(), kForbidden, sizeof(kForbidden) - 1,
+					MSG_NOSIGNAL) < 0) {
 				// Gone already: nothing to tell.
 			}
 		}
+		tls.reset();
 		fd.reset();
 		conn_closed(id);
 	} else {
@@ -794,8 +875,14 @@ void VncServer::handshake(uint64_t id, UniqueFd fd)
 				client_threads_.push_back(cl->client_thread);
 			}
 			rfbDecrClientRef(cl);
+			// wss: this thread carries the viewer's bytes until it
+			// or libvncserver closes (a pre-auth cut or the server's
+			// end shuts the TCP socket down through its watch).
+			if (tls)
+				tls->relay(relay_end.get());
 		}
 	}
+	tls.reset();
 	std::lock_guard<std::mutex> l(conn_mu_);
 	handshakes_done_.push_back(std::this_thread::get_id());
 }

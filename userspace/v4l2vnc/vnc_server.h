@@ -22,6 +22,7 @@
 #include "blacklist.h"
 #include "damage.h"
 #include "rfb_gate.h"
+#include "tls.h"
 #include "unique_fd.h"
 
 #include <pthread.h>
@@ -51,6 +52,8 @@ struct VncConfig {
 	int port = 5900;
 	int listen_fd = -1; // an inherited listening socket (systemd) instead
 	GatePolicy gate;    // what may come in besides plain RFB
+	// wss (gate.tls): the certificate and key; v4l2vnc does the TLS
+	std::shared_ptr<const TlsIdentity> tls;
 	unsigned max_clients = 32, max_per_address = 8; // connections, any state
 	unsigned preauth_timeout_ms = 30000;            // connect to ServerInit
 	unsigned handshake_timeout_ms = 5000;           // the WebSocket request, complete
@@ -140,6 +143,12 @@ private:
 	void pause_accepting(int err); // out of file descriptors (@err)
 	void sweep(Clock::time_point now);
 	void handshake(uint64_t id, UniqueFd fd);
+	// kTls: the TLS handshake and the request inside it, against
+	// @deadline; on kWebSocket @session is set and @buf/@have hold the
+	// decrypted bytes.
+	GateResult tls_handshake(int fd, std::chrono::steady_clock::time_point deadline,
+				 std::unique_ptr<TlsSession> &session, std::string &buf,
+				 size_t &have);
 	void conn_closed(uint64_t id);
 	// libvncserver's password check, with the blacklist around it.
 	bool check_password(_rfbClientRec *cl, const char *response, int len);
@@ -171,6 +180,7 @@ private:
 	std::atomic<bool> resizing_{false};
 
 	GatePolicy gate_;
+	std::shared_ptr<const TlsIdentity> tls_;
 	unsigned max_clients_ = 0, max_per_address_ = 0;
 	std::chrono::milliseconds preauth_timeout_{0}, handshake_timeout_{0};
 	std::atomic<uint64_t> refused_{0}, timed_out_{0}, accept_pauses_{0};

@@ -2,6 +2,7 @@
 #include "web_server.h"
 
 #include "net.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -173,7 +174,8 @@ WebServer::~WebServer()
 
 std::unique_ptr<WebServer> WebServer::create(const std::string &addr, int port,
 					     const std::string &dir, std::string &error,
-					     int listen_fd, WebLimits limits)
+					     int listen_fd, WebLimits limits,
+					     const TlsIdentity *tls)
 {
 	auto w = std::unique_ptr<WebServer>(new WebServer);
 	char real[PATH_MAX];
@@ -196,14 +198,30 @@ std::unique_ptr<WebServer> WebServer::create(const std::string &addr, int port,
 	socklen_t len = sizeof(ss);
 	getsockname(sock.get(), reinterpret_cast<sockaddr *>(&ss), &len);
 	unsigned flags = MHD_USE_EPOLL | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		error = "--web: this libmicrohttpd has no TLS support";
+		return nullptr;
+	}
+	// With TLS the key and certificate go in as PEM text (libmicrohttpd
+	// reads them at start); the options' list then ends early without.
+	MHD_OptionItem tls_options[] = {
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, tls ? (void *)tls->key_pem().c_str() : nullptr},
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? (void *)tls->cert_pem().c_str() : nullptr},
+		{MHD_OPTION_END, 0, nullptr},
+	};
+	if (tls)
+		flags |= MHD_USE_TLS;
+	else
+		tls_options[0].option = MHD_OPTION_END;
 	w->daemon_ = MHD_start_daemon(
 		flags, 0, nullptr, nullptr, WebCallbacks::request, w.get(),
 		MHD_OPTION_LISTEN_SOCKET, sock.get(), MHD_OPTION_CONNECTION_LIMIT,
 		limits.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.max_per_address,
 		MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK,
-		WebCallbacks::no_unescape, nullptr, MHD_OPTION_END);
+		WebCallbacks::no_unescape, nullptr, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
 	if (!w->daemon_) {
-		error = "--web: libmicrohttpd failed to start";
+		error = std::string("--web: libmicrohttpd failed to start") +
+			(tls ? " (with TLS: the certificate or key was refused)" : "");
 		return nullptr;
 	}
 	sock.release(); // libmicrohttpd's now

@@ -15,6 +15,9 @@
 #include <string>
 
 struct MHD_Daemon;
+namespace v4l2vnc {
+class TlsIdentity;
+}
 struct MHD_Connection;
 
 namespace v4l2vnc {
@@ -36,9 +39,12 @@ class WebServer {
 public:
 	~WebServer();
 	// @listen_fd: an inherited listening socket to use instead (systemd).
+	// @tls: HTTPS with this certificate and key (kept alive by the caller
+	// while the server runs), else HTTP.
 	static std::unique_ptr<WebServer> create(const std::string &addr, int port,
 						 const std::string &dir, std::string &error,
-						 int listen_fd = -1, WebLimits limits = {});
+						 int listen_fd = -1, WebLimits limits = {},
+						 const TlsIdentity *tls = nullptr);
 	int fd() const { return epoll_fd_; }
 	int port() const; // the bound port (useful with port 0)
 	// Runs libmicrohttpd for whatever is ready; never blocks.

@@ -125,3 +125,39 @@ TEST(Gate, TokensAreRandomHex)
 	EXPECT_NE(a, b);
 	EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
 }
+
+TEST(Gate, TlsOnlyWithTlsAndInsideItOnlyOurPage)
+{
+	GatePolicy p = web_policy();
+	p.tls = true;
+	p.origins = {"https://127.0.0.1:6080"};
+	// A ClientHello: the handshake is ours to do.
+	EXPECT_EQ(gate_classify("\x16", p).verdict, GateVerdict::kTls);
+	EXPECT_EQ(gate_classify("\x16\x03\x01\x02\x00", p).verdict, GateVerdict::kTls);
+	EXPECT_EQ(gate_classify("\x80\x2e", p).verdict, GateVerdict::kReject); // SSLv2 hello
+	// Without --web no TLS either.
+	GatePolicy no_web = p;
+	no_web.websocket = false;
+	EXPECT_EQ(gate_classify("\x16\x03\x01", no_web).verdict, GateVerdict::kReject);
+	// Plain RFB outside TLS as ever; a plain upgrade is refused, even ours.
+	EXPECT_EQ(gate_classify("RFB 003.008\n", p).verdict, GateVerdict::kPlain);
+	auto r = gate_classify(upgrade("https://127.0.0.1:6080"), p);
+	EXPECT_EQ(r.verdict, GateVerdict::kReject);
+	EXPECT_NE(r.reason.find("without TLS"), std::string::npos) << r.reason;
+	// Inside TLS: our https origin, the token, nothing else.
+	r = gate_classify(upgrade("https://127.0.0.1:6080"), p, true);
+	EXPECT_EQ(r.verdict, GateVerdict::kWebSocket) << r.reason;
+	EXPECT_EQ(r.path, "/websockify");
+	EXPECT_EQ(gate_classify(upgrade("http://127.0.0.1:6080"), p, true).verdict,
+		  GateVerdict::kReject);
+	EXPECT_EQ(gate_classify(upgrade("https://evil.example"), p, true).verdict,
+		  GateVerdict::kReject);
+	EXPECT_EQ(gate_classify(upgrade("https://evil.example",
+					"/websockify?token=0123456789abcdef"),
+				p, true)
+			  .verdict,
+		  GateVerdict::kWebSocket);
+	EXPECT_EQ(gate_classify("GE", p, true).verdict, GateVerdict::kNeedMore);
+	EXPECT_EQ(gate_classify("RFB 003.008\n", p, true).verdict, GateVerdict::kReject);
+	EXPECT_EQ(gate_classify("\x16\x03", p, true).verdict, GateVerdict::kReject);
+}

@@ -297,3 +297,60 @@ TEST(Net, ListenOnlyWhereAsked)
 	EXPECT_LT(listen_tcp("localhost", 0, 4, err), 0);
 	EXPECT_NE(err.find("not a numeric"), std::string::npos);
 }
+
+TEST(Options, Tls)
+{
+	auto r = parse({"--web", "6080", "--tls-cert", "/etc/c.pem", "--tls-key=/etc/k.pem"});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_EQ(r.options->tls_cert, "/etc/c.pem");
+	EXPECT_EQ(r.options->tls_key, "/etc/k.pem");
+	EXPECT_FALSE(r.options->tls_generate);
+	r = parse({"--web", "6080", "--tls-generate"});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_TRUE(r.options->tls_generate);
+	EXPECT_TRUE(r.options->tls_cert.empty());
+	// Defaults: no TLS.
+	r = parse({"--web", "6080"});
+	ASSERT_TRUE(r.options) << r.error;
+	EXPECT_FALSE(r.options->tls_generate);
+	EXPECT_TRUE(r.options->tls_cert.empty());
+	// One without the other, both kinds, without --web.
+	r = parse({"--web", "6080", "--tls-cert", "/etc/c.pem"});
+	EXPECT_FALSE(r.options);
+	EXPECT_NE(r.error.find("go together"), std::string::npos) << r.error;
+	r = parse({"--web", "6080", "--tls-key", "/etc/k.pem"});
+	EXPECT_FALSE(r.options);
+	r = parse({"--web", "6080", "--tls-cert", "c", "--tls-key", "k", "--tls-generate"});
+	EXPECT_FALSE(r.options);
+	EXPECT_NE(r.error.find("not both"), std::string::npos) << r.error;
+	r = parse({"--tls-generate"});
+	EXPECT_FALSE(r.options);
+	EXPECT_NE(r.error.find("for --web"), std::string::npos) << r.error;
+	r = parse({"--tls-cert", "c", "--tls-key", "k"});
+	EXPECT_FALSE(r.options);
+	EXPECT_FALSE(parse({"--web", "6080", "--tls-cert="}).options);
+	EXPECT_FALSE(parse({"--web", "6080", "--tls-generate=yes"}).options);
+	auto u = usage("v4l2vnc");
+	for (const char *opt : {"--tls-cert", "--tls-key", "--tls-generate", "encrypt=1"})
+		EXPECT_NE(u.find(opt), std::string::npos) << opt;
+}
+
+TEST(Options, PrivateFile)
+{
+	char path[] = "/tmp/v4l2vnc-private-XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(write(fd, "key\n", 4), 4);
+	close(fd);
+	std::string err;
+	chmod(path, 0600);
+	auto d = read_private_file(path, 4096, err);
+	ASSERT_TRUE(d) << err;
+	EXPECT_EQ(*d, "key\n"); // exact bytes
+	EXPECT_FALSE(read_private_file(path, 3, err));
+	EXPECT_NE(err.find("longer than 3 bytes"), std::string::npos) << err;
+	chmod(path, 0640);
+	EXPECT_FALSE(read_private_file(path, 4096, err));
+	EXPECT_NE(err.find(std::string(path) + ": mode 640"), std::string::npos) << err;
+	unlink(path);
+}

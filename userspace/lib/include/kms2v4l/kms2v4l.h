@@ -165,6 +165,8 @@ struct kms2v4l_node_info {
 	}
 #endif
 
+/* (void) is C's empty prototype, not redundant there: */
+/* NOLINTNEXTLINE(modernize-redundant-void-arg) */
 static inline struct kms2v4l_node_info kms2v4l_node_info_init(void)
 {
 #ifdef __cplusplus
@@ -312,6 +314,8 @@ struct kms2v4l_format {
 	}
 #endif
 
+/* (void) is C's empty prototype, not redundant there: */
+/* NOLINTNEXTLINE(modernize-redundant-void-arg) */
 static inline struct kms2v4l_format kms2v4l_format_init(void)
 {
 #ifdef __cplusplus
@@ -463,6 +467,8 @@ struct kms2v4l_frame {
 	}
 #endif
 
+/* (void) is C's empty prototype, not redundant there: */
+/* NOLINTNEXTLINE(modernize-redundant-void-arg) */
 static inline struct kms2v4l_frame kms2v4l_frame_init(void)
 {
 #ifdef __cplusplus

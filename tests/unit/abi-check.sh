@@ -4,7 +4,8 @@
 # (tests/unit/fixtures/libkms2v4l.abi, made with abidw): an incompatible
 # change (a removed or changed function, a changed struct) fails; additions
 # are reported.  Exported symbols must be exactly the baseline's version
-# node KMS2V4L_0 (no internals such as kms2v4l_slots_*).
+# nodes (KMS2V4L_1 since libkms2v4l.so.1; no internals such as
+# kms2v4l_slots_*).
 #   tests/unit/abi-check.sh BUILD_DIR [--update]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)

@@ -26,7 +26,7 @@ R=/tmp/k2v-root
 inside() {
 	export DEBIAN_FRONTEND=noninteractive
 	local debs=() p
-	for p in kms2v4l-dkms kms2v4l-udev libkms2v4l0 v4l2vnc; do
+	for p in kms2v4l-dkms kms2v4l-udev libkms2v4l1 v4l2vnc; do
 		debs+=("$(ls "$PKGS"/${p}_*.deb)")
 	done
 
@@ -146,10 +146,10 @@ while True:
 	udevadm settle -t 30 || true
 	[ -e "$link" ] && fail "$link still there after unloading vkms"
 	info "apt-get purge"
-	apt-get purge -y -q kms2v4l-dkms kms2v4l-udev libkms2v4l0 v4l2vnc >"$K2V_RUN/purge.log" 2>&1 ||
+	apt-get purge -y -q kms2v4l-dkms kms2v4l-udev libkms2v4l1 v4l2vnc >"$K2V_RUN/purge.log" 2>&1 ||
 		{ cat "$K2V_RUN/purge.log"; fail "apt-get purge failed"; }
 	grep -Ei 'kms2v4l|dkms|Removing|Purging' "$K2V_RUN/purge.log" | sed 's/^/  | /'
-	dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'kms2v4l*' libkms2v4l0 v4l2vnc 2>/dev/null |
+	dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'kms2v4l*' libkms2v4l1 v4l2vnc 2>/dev/null |
 		grep -v '^un ' && fail "packages still known to dpkg"
 	modinfo vkms >/dev/null 2>&1 && fail "vkms still installed: $(modinfo -n vkms)"
 	modinfo kms2v4l >/dev/null 2>&1 && fail "kms2v4l still installed: $(modinfo -n kms2v4l)"

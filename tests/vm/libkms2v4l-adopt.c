@@ -54,7 +54,9 @@ int ioctl(int fd, unsigned long req, ...)
 
 static int negotiate(struct kms2v4l_device *dev)
 {
-	struct kms2v4l_format f = { .fourcc = KMS2V4L_FOURCC('X', 'R', '2', '4') };
+	struct kms2v4l_format f = KMS2V4L_FORMAT_INIT;
+
+	f.fourcc = KMS2V4L_FOURCC('X', 'R', '2', '4');
 
 	if (kms2v4l_set_format(dev, &f) < 0 ||
 	    kms2v4l_request_buffers(dev, KMS2V4L_MEMORY_MMAP, 4) < 0 ||
@@ -86,8 +88,8 @@ int main(int argc, char **argv)
 		return 1;
 	end = time(NULL) + 15;
 	while (time(NULL) < end) {
-		struct kms2v4l_format f;
-		struct kms2v4l_frame fr;
+		struct kms2v4l_format f = KMS2V4L_FORMAT_INIT;
+		struct kms2v4l_frame fr = KMS2V4L_FRAME_INIT;
 		int r = kms2v4l_wait_frame(dev, 1000, &fr);
 
 		if (r == KMS2V4L_SOURCE_CHANGED) {

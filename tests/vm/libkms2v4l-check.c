@@ -35,7 +35,7 @@ static struct kms2v4l_device *open_xr24(const char *path, struct kms2v4l_format 
 	int r = kms2v4l_open(path, &dev);
 
 	CHECK(r == 0, "open %s: %s", path, kms2v4l_open_error());
-	memset(f, 0, sizeof(*f));
+	*f = kms2v4l_format_init();
 	f->fourcc = XR24;
 	f->width = 640;
 	f->height = 480;
@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 	struct kms2v4l_node_info *nodes;
 	struct kms2v4l_format fa, fb;
 	struct kms2v4l_device *a, *b;
-	struct kms2v4l_frame fr;
+	struct kms2v4l_frame fr = KMS2V4L_FRAME_INIT;
 	size_t n, found = 0;
 	uint64_t last_ts = 0;
 	int64_t last_seq = -1;

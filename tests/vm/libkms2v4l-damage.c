@@ -79,8 +79,9 @@ int main(int argc, char **argv)
 	unsigned long partial = 0, partial_changed = 0, whole = 0, empty = 0,
 		      changed = 0;
 	uint64_t max_area = 0, area_sum = 0;
-	struct kms2v4l_format f = { .fourcc = XR24 };
-	struct kms2v4l_frame held, fr;
+	struct kms2v4l_format f = { .struct_size = KMS2V4L_STRUCT_SIZE(kms2v4l_format),
+				     .fourcc = XR24 };
+	struct kms2v4l_frame held = KMS2V4L_FRAME_INIT, fr = KMS2V4L_FRAME_INIT;
 	struct kms2v4l_device *dev;
 	size_t held_n = 0;
 	uint8_t *prev;

@@ -13,7 +13,7 @@
 
 int main(int argc, char **argv)
 {
-	struct kms2v4l_node_info i;
+	struct kms2v4l_node_info i = KMS2V4L_NODE_INFO_INIT;
 	int r;
 
 	if (argc != 2) {

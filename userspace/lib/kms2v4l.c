@@ -38,6 +38,63 @@ _Static_assert(KMS2V4L_CID_PARTIAL_FRAMES == V4L2_CID_KMS2V4L_PARTIAL_FRAMES,
 _Static_assert(KMS2V4L_PACING_ON_CHANGE == V4L2_KMS2V4L_PACING_ON_CHANGE,
 	       "on-change pacing");
 
+/*
+ * Caller structs (see "Structs and ABI" in kms2v4l.h): the smallest
+ * struct_size accepted is the end of the first version's last member.
+ * Later versions append members and keep these.
+ */
+#define END_OF(type, member)                                                   \
+	(offsetof(struct type, member) + sizeof(((struct type *)0)->member))
+#define NODE_INFO_SIZE_V1 END_OF(kms2v4l_node_info, refresh_mhz)
+#define FORMAT_SIZE_V1 END_OF(kms2v4l_format, sizeimage)
+#define FRAME_SIZE_V1 END_OF(kms2v4l_frame, n_damage)
+
+/*
+ * The unit test libkms2v4l-abi-test builds this file with
+ * KMS2V4L_TEST_GROW=N to stand for a later library whose structs have N
+ * bytes more (which it fills with KMS2V4L_TEST_GROW_BYTE), against which
+ * the public structs are an older program's.
+ */
+#ifndef KMS2V4L_TEST_GROW
+#define KMS2V4L_TEST_GROW 0
+#endif
+#define KMS2V4L_TEST_GROW_BYTE 0x5a
+
+/* The caller's struct_size @size fits a struct whose first version ends at
+ * @v1. */
+static int size_ok(uint32_t size, size_t v1)
+{
+	return size >= v1;
+}
+
+/*
+ * Puts our @src (a whole struct of @ours bytes, struct_size first) into
+ * the caller's @dst of @size bytes: min(@size, ours) bytes, struct_size
+ * left as the caller set it, nothing beyond.
+ */
+static void put_struct(void *dst, uint32_t size, const void *src, size_t ours)
+{
+	size_t skip = sizeof(uint32_t);
+	size_t n = size < ours ? size : ours;
+
+	memcpy((char *)dst + skip, (const char *)src + skip, n - skip);
+	if (KMS2V4L_TEST_GROW && size > ours) {
+		size_t more = size - ours;
+
+		if (more > KMS2V4L_TEST_GROW)
+			more = KMS2V4L_TEST_GROW;
+		memset((char *)dst + ours, KMS2V4L_TEST_GROW_BYTE, more);
+	}
+}
+
+/* Reads the caller's @src of @size bytes into our zeroed @dst of @ours:
+ * members the caller's version lacks stay 0. */
+static void get_struct(void *dst, size_t ours, const void *src, uint32_t size)
+{
+	memset(dst, 0, ours);
+	memcpy(dst, src, size < ours ? size : ours);
+}
+
 struct kms2v4l_buffer {
 	void *map;     /* MMAP: the mapping, else NULL */
 	size_t length; /* mapping or dma-buf length */
@@ -293,7 +350,8 @@ static int cmp_nodes(const void *a, const void *b)
 	       node_number(y->path + strlen("/dev/"));
 }
 
-int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count)
+/* The nodes as our own structs, in *@list (NULL when none), sorted. */
+static int enumerate(struct kms2v4l_node_info **list, size_t *count)
 {
 	struct kms2v4l_node_info *out = NULL;
 	size_t n = 0, cap = 0;
@@ -312,6 +370,7 @@ int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count)
 		if (strncmp(de->d_name, "video", 5) != 0)
 			continue;
 		memset(&info, 0, sizeof(info));
+		info.struct_size = sizeof(info);
 		snprintf(info.path, sizeof(info.path), "/dev/%.50s",
 			 de->d_name);
 		/* Read-only: QUERYCAP, G_EXT_CTRLS and QUERY_DV_TIMINGS need
@@ -345,6 +404,40 @@ int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count)
 	if (n)
 		qsort(out, n, sizeof(*out), cmp_nodes);
 	*list = out;
+	*count = n;
+	return 0;
+}
+
+int kms2v4l_enumerate_sized(struct kms2v4l_node_info **list, size_t *count,
+			    uint32_t struct_size)
+{
+	struct kms2v4l_node_info *ours;
+	char *out;
+	size_t n;
+	int r;
+
+	*list = NULL;
+	*count = 0;
+	if (!size_ok(struct_size, NODE_INFO_SIZE_V1))
+		return -EINVAL;
+	r = enumerate(&ours, &n);
+	if (r < 0 || !n)
+		return r;
+	/* The caller's sizeof is the stride its list[i] uses. */
+	out = calloc(n, struct_size);
+	if (!out) {
+		free(ours);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct kms2v4l_node_info *e =
+			(struct kms2v4l_node_info *)(out + i * struct_size);
+
+		e->struct_size = struct_size;
+		put_struct(e, struct_size, &ours[i], sizeof(ours[i]));
+	}
+	free(ours);
+	*list = (struct kms2v4l_node_info *)out;
 	*count = n;
 	return 0;
 }
@@ -614,6 +707,8 @@ int kms2v4l_open(const char *path, struct kms2v4l_device **out)
 		dev->buf[i].dmabuf_fd = -1;
 	dev->meta.fd = -1;
 	dev->meta.pending = -1;
+	dev->info.struct_size = sizeof(dev->info);
+	dev->fmt.struct_size = sizeof(dev->fmt);
 	dev->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (dev->fd < 0) {
 		r = -errno;
@@ -675,11 +770,16 @@ const char *kms2v4l_path(const struct kms2v4l_device *dev)
 	return dev->path;
 }
 
-void kms2v4l_info(const struct kms2v4l_device *dev,
-		  struct kms2v4l_node_info *info)
+int kms2v4l_info(const struct kms2v4l_device *dev,
+		 struct kms2v4l_node_info *info)
 {
-	*info = dev->info;
-	query_output(dev->fd, info); /* connectors and mode change */
+	struct kms2v4l_node_info now = dev->info;
+
+	if (!size_ok(info->struct_size, NODE_INFO_SIZE_V1))
+		return -EINVAL;
+	query_output(dev->fd, &now); /* connectors and mode change */
+	put_struct(info, info->struct_size, &now, sizeof(now));
+	return 0;
 }
 
 /* Does @list ("Virtual-1,HDMI-A-1") name @what? */
@@ -703,8 +803,11 @@ int kms2v4l_find(const char *what, struct kms2v4l_node_info *info)
 {
 	struct kms2v4l_node_info *list;
 	size_t n;
-	int r = kms2v4l_enumerate(&list, &n);
+	int r;
 
+	if (!size_ok(info->struct_size, NODE_INFO_SIZE_V1))
+		return -EINVAL;
+	r = enumerate(&list, &n);
 	if (r < 0)
 		return r;
 	r = -ENOENT;
@@ -724,7 +827,7 @@ int kms2v4l_find(const char *what, struct kms2v4l_node_info *info)
 		    (clen && !strncmp(what, card, clen) &&
 		     names_match(x->connectors, what + clen)) ||
 		    !strcmp(x->name, what) || !strcmp(x->card, what)) {
-			*info = *x;
+			put_struct(info, info->struct_size, x, sizeof(*x));
 			r = 0;
 		}
 	}
@@ -761,6 +864,7 @@ int kms2v4l_enum_formats(struct kms2v4l_device *dev, uint32_t *fourccs,
 
 static void from_v4l2(struct kms2v4l_format *f, const struct v4l2_format *v)
 {
+	f->struct_size = sizeof(*f);
 	f->fourcc = v->fmt.pix.pixelformat;
 	f->width = v->fmt.pix.width;
 	f->height = v->fmt.pix.height;
@@ -780,16 +884,21 @@ static void remember_format(struct kms2v4l_device *dev,
 
 int kms2v4l_get_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt)
 {
+	struct kms2v4l_format f;
 	struct v4l2_format v;
 	int r;
 
+	if (!size_ok(fmt->struct_size, FORMAT_SIZE_V1))
+		return fail(dev, -EINVAL, "kms2v4l_get_format",
+			    "struct_size %u", fmt->struct_size);
 	memset(&v, 0, sizeof(v));
 	v.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	r = xioctl(dev->fd, VIDIOC_G_FMT, &v);
 	if (r < 0)
 		return fail(dev, r, "VIDIOC_G_FMT", NULL);
-	from_v4l2(fmt, &v);
-	remember_format(dev, fmt);
+	from_v4l2(&f, &v);
+	remember_format(dev, &f);
+	put_struct(fmt, fmt->struct_size, &f, sizeof(f));
 	return 0;
 }
 
@@ -845,11 +954,16 @@ static int adopt_dv_timings(struct kms2v4l_device *dev)
 
 int kms2v4l_set_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt)
 {
+	struct kms2v4l_format want;
 	struct v4l2_format v;
 	char fc[5];
 	int r;
 
-	if (!fmt->width && !fmt->height) {
+	if (!size_ok(fmt->struct_size, FORMAT_SIZE_V1))
+		return fail(dev, -EINVAL, "kms2v4l_set_format",
+			    "struct_size %u", fmt->struct_size);
+	get_struct(&want, sizeof(want), fmt, fmt->struct_size);
+	if (!want.width && !want.height) {
 		r = adopt_dv_timings(dev);
 		if (r < 0)
 			return r;
@@ -859,12 +973,12 @@ int kms2v4l_set_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt)
 	r = xioctl(dev->fd, VIDIOC_G_FMT, &v);
 	if (r < 0)
 		return fail(dev, r, "VIDIOC_G_FMT", NULL);
-	if (fmt->fourcc)
-		v.fmt.pix.pixelformat = fmt->fourcc;
-	if (fmt->width)
-		v.fmt.pix.width = fmt->width;
-	if (fmt->height)
-		v.fmt.pix.height = fmt->height;
+	if (want.fourcc)
+		v.fmt.pix.pixelformat = want.fourcc;
+	if (want.width)
+		v.fmt.pix.width = want.width;
+	if (want.height)
+		v.fmt.pix.height = want.height;
 	v.fmt.pix.bytesperline = 0;
 	v.fmt.pix.sizeimage = 0;
 	v.fmt.pix.field = V4L2_FIELD_NONE;
@@ -873,8 +987,9 @@ int kms2v4l_set_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt)
 		return fail(dev, r, "VIDIOC_S_FMT", "%s %ux%u",
 			    kms2v4l_fourcc_str(v.fmt.pix.pixelformat, fc),
 			    v.fmt.pix.width, v.fmt.pix.height);
-	from_v4l2(fmt, &v);
-	remember_format(dev, fmt);
+	from_v4l2(&want, &v);
+	remember_format(dev, &want);
+	put_struct(fmt, fmt->struct_size, &want, sizeof(want));
 	return 0;
 }
 
@@ -1136,9 +1251,13 @@ static int take_event(struct kms2v4l_device *dev)
 
 int kms2v4l_dequeue(struct kms2v4l_device *dev, struct kms2v4l_frame *frame)
 {
+	struct kms2v4l_frame f;
 	struct v4l2_buffer b;
 	int n, r;
 
+	if (!size_ok(frame->struct_size, FRAME_SIZE_V1))
+		return fail(dev, -EINVAL, "kms2v4l_dequeue", "struct_size %u",
+			    frame->struct_size);
 	r = take_event(dev);
 	if (!r && dev->change_pending)
 		r = KMS2V4L_SOURCE_CHANGED;
@@ -1166,23 +1285,25 @@ int kms2v4l_dequeue(struct kms2v4l_device *dev, struct kms2v4l_frame *frame)
 			    "index %u sequence %u flagged V4L2_BUF_FLAG_ERROR",
 			    b.index, b.sequence);
 	}
-	memset(frame, 0, sizeof(*frame));
-	frame->index = b.index;
-	frame->data = dev->buf[b.index].map;
-	frame->bytesused = b.bytesused;
-	frame->sequence = b.sequence;
-	frame->timestamp_ns = (uint64_t)b.timestamp.tv_sec * 1000000000ull +
-			      (uint64_t)b.timestamp.tv_usec * 1000ull;
-	frame->flags = b.flags;
-	frame->dmabuf_fd = dev->buf[b.index].dmabuf_fd;
+	memset(&f, 0, sizeof(f));
+	f.struct_size = sizeof(f);
+	f.index = b.index;
+	f.data = dev->buf[b.index].map;
+	f.bytesused = b.bytesused;
+	f.sequence = b.sequence;
+	f.timestamp_ns = (uint64_t)b.timestamp.tv_sec * 1000000000ull +
+			 (uint64_t)b.timestamp.tv_usec * 1000ull;
+	f.flags = b.flags;
+	f.dmabuf_fd = dev->buf[b.index].dmabuf_fd;
 	n = damage_for_frame(dev, b.sequence, b.index);
 	if (n >= 0) {
-		frame->damage = dev->damage[b.index];
-		frame->n_damage = (size_t)n;
+		f.damage = dev->damage[b.index];
+		f.n_damage = (size_t)n;
 	} else {
-		frame->damage = &dev->whole;
-		frame->n_damage = 1;
+		f.damage = &dev->whole;
+		f.n_damage = 1;
 	}
+	put_struct(frame, frame->struct_size, &f, sizeof(f));
 	return 0;
 }
 

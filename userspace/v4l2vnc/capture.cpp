@@ -74,7 +74,7 @@ int Capture::configure(uint32_t fourcc, unsigned width, unsigned height, unsigne
 		own_error_ = path_ + ": v4l2vnc cannot convert format " + fourcc_name(fourcc);
 		return -EINVAL;
 	}
-	kms2v4l_format f{};
+	kms2v4l_format f = KMS2V4L_FORMAT_INIT;
 	f.fourcc = fourcc;
 	f.width = width;
 	f.height = height;

@@ -65,7 +65,7 @@ private:
 	kms2v4l_device *dev_ = nullptr;
 	std::string path_;
 	std::string own_error_;
-	kms2v4l_format fmt_{};
+	kms2v4l_format fmt_ = KMS2V4L_FORMAT_INIT;
 	const FormatInfo *info_ = nullptr;
 	ColorInfo color_;
 	std::vector<UniqueFd> dmabufs_;

@@ -335,7 +335,7 @@ int App::setup()
 	std::string path = opt_.device;
 	if (!path.empty() && path[0] != '/') {
 		// An output: a connector name ("Virtual-1") or "card0-crtc0".
-		kms2v4l_node_info node;
+		kms2v4l_node_info node = KMS2V4L_NODE_INFO_INIT;
 		int r = kms2v4l_find(path.c_str(), &node);
 		if (r < 0) {
 			log("--device " + path + ": " +
@@ -546,7 +546,7 @@ void App::on_source_change()
 void App::on_v4l2()
 {
 	for (int i = 0; i < 64 && running_; i++) {
-		kms2v4l_frame f;
+		kms2v4l_frame f = KMS2V4L_FRAME_INIT;
 		int r = cap_->dequeue(f);
 		if (r == -EAGAIN)
 			return;

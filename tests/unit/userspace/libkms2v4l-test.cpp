@@ -37,6 +37,36 @@ TEST(LibKms2v4l, EnumerateSucceedsWithoutDevices)
 	free(list);
 }
 
+// Structs carry their size (see kms2v4l.h); the _INIT macros set it.
+TEST(LibKms2v4l, StructSizes)
+{
+	kms2v4l_node_info info = KMS2V4L_NODE_INFO_INIT;
+	kms2v4l_format fmt = KMS2V4L_FORMAT_INIT;
+	kms2v4l_frame frame = KMS2V4L_FRAME_INIT;
+	EXPECT_EQ(info.struct_size, sizeof(info));
+	EXPECT_EQ(fmt.struct_size, sizeof(fmt));
+	EXPECT_EQ(frame.struct_size, sizeof(frame));
+	EXPECT_EQ(fmt.fourcc, 0u);
+	EXPECT_EQ(frame.damage, nullptr);
+	// The layouts have no padding for a later member to hide in.
+	EXPECT_EQ(sizeof(kms2v4l_format), 6 * sizeof(uint32_t));
+	EXPECT_EQ(sizeof(kms2v4l_node_info) % sizeof(uint32_t), 0u);
+	EXPECT_EQ(offsetof(kms2v4l_frame, n_damage) + sizeof(size_t), sizeof(kms2v4l_frame));
+}
+
+TEST(LibKms2v4l, TooSmallStructSizeIsEinval)
+{
+	kms2v4l_node_info info = KMS2V4L_NODE_INFO_INIT;
+	info.struct_size = 4;
+	EXPECT_EQ(kms2v4l_find("/dev/video0", &info), -EINVAL);
+	EXPECT_EQ(info.path[0], '\0');
+	kms2v4l_node_info *list = nullptr;
+	size_t n = 5;
+	EXPECT_EQ(kms2v4l_enumerate_sized(&list, &n, sizeof(info) - 4), -EINVAL);
+	EXPECT_EQ(list, nullptr);
+	EXPECT_EQ(n, 0u);
+}
+
 TEST(LibKms2v4l, FourccString)
 {
 	char b[5];
@@ -49,6 +79,6 @@ TEST(LibKms2v4l, FourccString)
 TEST(Version, RuntimeMatchesTheHeader)
 {
 	EXPECT_EQ(kms2v4l_version(), unsigned(KMS2V4L_VERSION));
-	EXPECT_EQ(KMS2V4L_VERSION, KMS2V4L_MAKE_VERSION(0, 1, 0));
+	EXPECT_EQ(KMS2V4L_VERSION, KMS2V4L_MAKE_VERSION(1, 0, 0));
 	EXPECT_EQ(KMS2V4L_MAKE_VERSION(1, 2, 3), 0x010203u);
 }

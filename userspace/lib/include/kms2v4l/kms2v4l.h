@@ -33,8 +33,10 @@
  * Typical use:
  *
  *     struct kms2v4l_device *dev;
- *     struct kms2v4l_format fmt = { .fourcc = KMS2V4L_FOURCC('X','R','2','4') };
- *     struct kms2v4l_frame frame;
+ *     struct kms2v4l_format fmt = KMS2V4L_FORMAT_INIT;
+ *     struct kms2v4l_frame frame = KMS2V4L_FRAME_INIT;
+ *
+ *     fmt.fourcc = KMS2V4L_FOURCC('X','R','2','4');
  *
  *     if (kms2v4l_open("/dev/video0", &dev) < 0) { puts(kms2v4l_open_error()); ... }
  *     kms2v4l_set_format(dev, &fmt);            // fmt now holds what the driver chose
@@ -54,6 +56,29 @@
  * kms2v4l_error() returns a message naming the device, the call and the
  * errno text, e.g. "/dev/video0: VIDIOC_S_FMT: Device or resource busy".
  * The library never prints anything.
+ *
+ * Structs and ABI: every struct the caller allocates and the library
+ * fills or reads (struct kms2v4l_node_info, kms2v4l_format, kms2v4l_frame)
+ * begins with "uint32_t struct_size", which the caller sets to the sizeof
+ * of the struct as it was compiled: initialise each with its _INIT macro
+ * (KMS2V4L_NODE_INFO_INIT, KMS2V4L_FORMAT_INIT, KMS2V4L_FRAME_INIT), which
+ * sets struct_size and zeroes the rest.  Later library versions only
+ * append members, and a struct_size tells the library which version the
+ * caller has:
+ *  - the library reads and writes only the first min(struct_size, its own
+ *    sizeof) bytes, never struct_size itself and never a byte beyond it;
+ *    members the library does not know (a program newer than the library
+ *    it runs with) keep what the caller put there, zero with _INIT;
+ *  - a struct_size smaller than the first version's struct fails with
+ *    -EINVAL (the struct is left alone);
+ *  - arrays the library allocates (kms2v4l_enumerate()) are laid out with
+ *    the caller's sizeof as the stride, each element's struct_size set
+ *    to it, so list[i] indexes right in old and new programs alike.
+ * struct kms2v4l_device is opaque; struct kms2v4l_rect is library memory
+ * the caller only reads, and never grows.  The library exports only the
+ * functions below, with ELF symbol versions; an incompatible change
+ * bumps the SONAME and KMS2V4L_VERSION_MAJOR together (libkms2v4l.so.1 is
+ * major 1).
  */
 #ifndef KMS2V4L_KMS2V4L_H
 #define KMS2V4L_KMS2V4L_H
@@ -66,8 +91,8 @@ extern "C" {
 #endif
 
 /** The version of this header; kms2v4l_version() is the library's. */
-#define KMS2V4L_VERSION_MAJOR 0
-#define KMS2V4L_VERSION_MINOR 1
+#define KMS2V4L_VERSION_MAJOR 1
+#define KMS2V4L_VERSION_MINOR 0
 #define KMS2V4L_VERSION_PATCH 0
 /** A version as one number: (major << 16) | (minor << 8) | patch. */
 #define KMS2V4L_MAKE_VERSION(major, minor, patch)                              \
@@ -96,8 +121,12 @@ unsigned int kms2v4l_version(void);
 /** Longest path, name and QUERYCAP strings, including the NUL. */
 #define KMS2V4L_NAME_MAX 64
 
-/** One V4L2 video capture node found by kms2v4l_enumerate(). */
+/**
+ * One V4L2 video capture node found by kms2v4l_enumerate().  Caller
+ * allocated ones start as KMS2V4L_NODE_INFO_INIT (see the top comment).
+ */
 struct kms2v4l_node_info {
+	uint32_t struct_size;            /**< the caller's sizeof, see above */
 	char path[KMS2V4L_NAME_MAX];     /**< "/dev/video0" */
 	char name[KMS2V4L_NAME_MAX];     /**< sysfs name: vivid-000-vid-cap */
 	char driver[KMS2V4L_NAME_MAX];   /**< QUERYCAP driver, e.g. "vivid" */
@@ -119,6 +148,36 @@ struct kms2v4l_node_info {
 	uint32_t width, height; /**< active pixels, lines */
 	uint32_t refresh_mhz;   /**< frame rate in millihertz */
 };
+
+/**
+ * The struct_size of a struct as this header defines it.  The _INIT
+ * macros initialise a struct with it and every other member zero, in C
+ * (a designated initializer) and C++ (a call of the kms2v4l_*_init()
+ * inline function, which C can use too, to reset a struct).
+ */
+#define KMS2V4L_STRUCT_SIZE(type) ((uint32_t)sizeof(struct type))
+#ifdef __cplusplus
+#define KMS2V4L_NODE_INFO_INIT (kms2v4l_node_info_init())
+#else
+#define KMS2V4L_NODE_INFO_INIT                                                 \
+	{                                                                      \
+		.struct_size = KMS2V4L_STRUCT_SIZE(kms2v4l_node_info)          \
+	}
+#endif
+
+/* (void) is C's empty prototype, not redundant there: */
+/* NOLINTNEXTLINE(modernize-redundant-void-arg) */
+static inline struct kms2v4l_node_info kms2v4l_node_info_init(void)
+{
+#ifdef __cplusplus
+	kms2v4l_node_info s{};
+
+	s.struct_size = KMS2V4L_STRUCT_SIZE(kms2v4l_node_info);
+#else
+	struct kms2v4l_node_info s = KMS2V4L_NODE_INFO_INIT;
+#endif
+	return s;
+}
 
 /**
  * kms2v4l's read-only controls, as the kernel's <linux/kms2v4l.h> defines
@@ -143,7 +202,10 @@ struct kms2v4l_node_info {
 
 /**
  * kms2v4l_enumerate() - list the single-planar video capture nodes.
- * @list: set to a malloc()ed array (free it with free()), NULL when empty.
+ * @list: set to a malloc()ed array (free it with free()), NULL when empty,
+ *        whose elements are sizeof(struct kms2v4l_node_info) apart as the
+ *        caller was compiled (an inline function passes that size to
+ *        kms2v4l_enumerate_sized()).
  * @count: set to the number of entries.
  *
  * Walks /sys/class/video4linux (no udev needed), opens every videoN node
@@ -153,7 +215,15 @@ struct kms2v4l_node_info {
  *
  * Return: 0 or a negative errno (-ENOMEM, or the error opening sysfs).
  */
-int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count);
+int kms2v4l_enumerate_sized(struct kms2v4l_node_info **list, size_t *count,
+			    uint32_t struct_size);
+
+static inline int kms2v4l_enumerate(struct kms2v4l_node_info **list,
+				    size_t *count)
+{
+	return kms2v4l_enumerate_sized(list, count,
+				       KMS2V4L_STRUCT_SIZE(kms2v4l_node_info));
+}
 
 /**
  * kms2v4l_find() - the capture node that shows @what.
@@ -162,9 +232,10 @@ int kms2v4l_enumerate(struct kms2v4l_node_info **list, size_t *count);
  *        a connector of one card ("card1:Virtual-2", for names that
  *        repeat across DRM devices), "cardN-crtcM", or the node's sysfs
  *        name or QUERYCAP card.
- * @info: filled in with the node found.
+ * @info: filled in with the node found (struct_size set by the caller).
  *
- * Return: 0, -ENOENT when no node matches, or -errno from enumeration.
+ * Return: 0, -ENOENT when no node matches, -EINVAL for a bad
+ * @info->struct_size, or -errno from enumeration.
  */
 int kms2v4l_find(const char *what, struct kms2v4l_node_info *info);
 
@@ -198,9 +269,13 @@ const char *kms2v4l_error(const struct kms2v4l_device *dev);
 /** The node's path as given to kms2v4l_open(). */
 const char *kms2v4l_path(const struct kms2v4l_device *dev);
 
-/** Copies the QUERYCAP result (path and name filled in as well). */
-void kms2v4l_info(const struct kms2v4l_device *dev,
-		  struct kms2v4l_node_info *info);
+/**
+ * kms2v4l_info() - the node's QUERYCAP result, path and name, and what it
+ * shows now (connectors, mode).  Return: 0, or -EINVAL for a bad
+ * @info->struct_size.
+ */
+int kms2v4l_info(const struct kms2v4l_device *dev,
+		 struct kms2v4l_node_info *info);
 
 /**
  * kms2v4l_fd() - the V4L2 file descriptor, for the caller's event loop.
@@ -220,16 +295,41 @@ int kms2v4l_fd(const struct kms2v4l_device *dev);
 int kms2v4l_enum_formats(struct kms2v4l_device *dev, uint32_t *fourccs,
 			 size_t max);
 
-/** Image format (single plane). */
+/** Image format (single plane).  Start with KMS2V4L_FORMAT_INIT. */
 struct kms2v4l_format {
-	uint32_t fourcc;    /**< V4L2 pixel format */
-	uint32_t width;     /**< pixels */
-	uint32_t height;    /**< lines */
-	uint32_t stride;    /**< bytes per line (bytesperline) */
-	uint32_t sizeimage; /**< bytes per buffer */
+	uint32_t struct_size; /**< the caller's sizeof, see the top comment */
+	uint32_t fourcc;      /**< V4L2 pixel format */
+	uint32_t width;       /**< pixels */
+	uint32_t height;      /**< lines */
+	uint32_t stride;      /**< bytes per line (bytesperline) */
+	uint32_t sizeimage;   /**< bytes per buffer */
 };
 
-/** Reads the current format (VIDIOC_G_FMT). */
+#ifdef __cplusplus
+#define KMS2V4L_FORMAT_INIT (kms2v4l_format_init())
+#else
+#define KMS2V4L_FORMAT_INIT                                                    \
+	{                                                                      \
+		.struct_size = KMS2V4L_STRUCT_SIZE(kms2v4l_format)             \
+	}
+#endif
+
+/* (void) is C's empty prototype, not redundant there: */
+/* NOLINTNEXTLINE(modernize-redundant-void-arg) */
+static inline struct kms2v4l_format kms2v4l_format_init(void)
+{
+#ifdef __cplusplus
+	kms2v4l_format s{};
+
+	s.struct_size = KMS2V4L_STRUCT_SIZE(kms2v4l_format);
+#else
+	struct kms2v4l_format s = KMS2V4L_FORMAT_INIT;
+#endif
+	return s;
+}
+
+/** Reads the current format (VIDIOC_G_FMT).  Return: 0 or -errno
+ *  (-EINVAL for a bad @fmt->struct_size). */
 int kms2v4l_get_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt);
 
 /**
@@ -246,7 +346,8 @@ int kms2v4l_get_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt);
  * next kms2v4l_dequeue() reports KMS2V4L_SOURCE_CHANGED, even though the
  * fd may not poll ready for it (kms2v4l_wait_frame() dequeues first).
  *
- * Return: 0 or -errno (-EBUSY while buffers are allocated).
+ * Return: 0 or -errno (-EBUSY while buffers are allocated, -EINVAL for a
+ * bad @fmt->struct_size).
  */
 int kms2v4l_set_format(struct kms2v4l_device *dev, struct kms2v4l_format *fmt);
 
@@ -330,8 +431,12 @@ struct kms2v4l_rect {
 	uint32_t x, y, width, height;
 };
 
-/** One dequeued frame.  Valid until kms2v4l_queue(index). */
+/**
+ * One dequeued frame.  Valid until kms2v4l_queue(index).  Start with
+ * KMS2V4L_FRAME_INIT.
+ */
 struct kms2v4l_frame {
+	uint32_t struct_size;  /**< the caller's sizeof, see the top comment */
 	unsigned int index;    /**< slot, for kms2v4l_queue() */
 	void *data;            /**< CPU mapping (MMAP), NULL for DMABUF */
 	uint32_t bytesused;    /**< bytes of image data */
@@ -353,6 +458,29 @@ struct kms2v4l_frame {
 	size_t n_damage;
 };
 
+#ifdef __cplusplus
+#define KMS2V4L_FRAME_INIT (kms2v4l_frame_init())
+#else
+#define KMS2V4L_FRAME_INIT                                                     \
+	{                                                                      \
+		.struct_size = KMS2V4L_STRUCT_SIZE(kms2v4l_frame)              \
+	}
+#endif
+
+/* (void) is C's empty prototype, not redundant there: */
+/* NOLINTNEXTLINE(modernize-redundant-void-arg) */
+static inline struct kms2v4l_frame kms2v4l_frame_init(void)
+{
+#ifdef __cplusplus
+	kms2v4l_frame s{};
+
+	s.struct_size = KMS2V4L_STRUCT_SIZE(kms2v4l_frame);
+#else
+	struct kms2v4l_frame s = KMS2V4L_FRAME_INIT;
+#endif
+	return s;
+}
+
 /**
  * kms2v4l_dequeue() - non-blocking: take a pending event or frame.
  *
@@ -362,7 +490,8 @@ struct kms2v4l_frame {
  * starts; also for a change owed since kms2v4l_set_format(), so call
  * this once before waiting on the fd), -EAGAIN when nothing is ready, or
  * another -errno (-EPIPE:
- * the driver flagged the frame as an error; it is requeued for you).
+ * the driver flagged the frame as an error; it is requeued for you;
+ * -EINVAL: a bad @frame->struct_size, checked before anything is taken).
  */
 int kms2v4l_dequeue(struct kms2v4l_device *dev, struct kms2v4l_frame *frame);
 

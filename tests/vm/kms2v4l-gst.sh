@@ -14,6 +14,10 @@
 #    then io-mode=dmabuf) ! video/x-raw,format=NV12 ! x264enc, lossless
 #    (quantizer 0): ffmpeg decodes frames byte-identical to the NV12
 #    frame v4l2-ctl captures of the same static scene.
+# d. a compositor changing its output's mode at run time: sway (wlroots'
+#    DRM backend, pixman renderer) on vkms at 640x480, then
+#    'swaymsg output Virtual-1 mode 800x600': v4l2src follows as in a,
+#    and a frame captured afterwards shows sway's background at 800x600.
 . "$(dirname "$0")/lib.sh"
 
 dev=$(kms2v4l_node) || fail "no kms2v4l node for vkms"
@@ -104,4 +108,54 @@ for io in mmap dmabuf; do
 	info "c. v4l2src io-mode=$io ! NV12 ! x264enc (lossless): the decoded frame equals the node's NV12"
 done
 scene_stop
+
+# d. sway changes its output's mode
+command -v sway >/dev/null || fail "sway is not installed (scripts/deps)"
+export SYSTEMD_IGNORE_CHROOT=1 XDG_RUNTIME_DIR=/run/gst-sway
+/lib/systemd/systemd-udevd --daemon >/tmp/udevd.log 2>&1 || fail "systemd-udevd did not start"
+udevadm trigger --action=add && udevadm settle --timeout=30 || info "udevadm settle timed out"
+rm -rf $XDG_RUNTIME_DIR
+mkdir -m 0700 $XDG_RUNTIME_DIR
+# sway refuses to run as root: it runs as nobody, and seatd (root) opens
+# the card for it.
+command -v seatd >/dev/null || fail "seatd is not installed (scripts/deps)"
+seatd -u nobody -l error >/tmp/seatd.log 2>&1 &
+SEATD=$!
+for _ in $(seq 100); do [ -S /run/seatd.sock ] && break; sleep 0.1; done
+[ -S /run/seatd.sock ] || fail "seatd did not start: $(cat /tmp/seatd.log)"
+chown nobody $XDG_RUNTIME_DIR
+cat >$XDG_RUNTIME_DIR/config <<'EOF2'
+output Virtual-1 mode 640x480 bg #336699 solid_color
+default_border none
+EOF2
+setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=$XDG_RUNTIME_DIR \
+	WLR_BACKENDS=drm WLR_RENDERER=pixman WLR_DRM_DEVICES=$(vkms_card) LIBSEAT_BACKEND=seatd \
+	sway -c $XDG_RUNTIME_DIR/config >/tmp/sway.log 2>&1 &
+SWAY=$!
+trap 'if [ -n "${GST:-}" ]; then kill -9 "$GST" 2>/dev/null || true; fi
+if [ -n "${SWAY:-}" ]; then kill "$SWAY" 2>/dev/null || true; fi
+if [ -n "${SEATD:-}" ]; then kill "$SEATD" 2>/dev/null || true; fi
+udevadm control --exit 2>/dev/null || true' EXIT
+# the mode of the CRTC, as the node's DV timings say
+shown() { v4l2-ctl -d "$dev" --query-dv-timings 2>/dev/null | awk '/Active width:/ { w = $3 } /Active height:/ { h = $3 } END { print w "x" h }'; }
+for _ in $(seq $((600 * ${K2V_TIME_SCALE:-1}))); do
+	[ "$(shown)" = 640x480 ] && ls $XDG_RUNTIME_DIR/sway-ipc.* >/dev/null 2>&1 && break
+	kill -0 $SWAY 2>/dev/null || fail "sway exited: $(tail -5 /tmp/sway.log)"
+	sleep 0.1
+done
+[ "$(shown)" = 640x480 ] || fail "sway did not set 640x480 (the node shows '$(shown)'): $(tail -5 /tmp/sway.log)"
+export SWAYSOCK=$(ls $XDG_RUNTIME_DIR/sway-ipc.*)
+log=/tmp/gst-d.log
+gst $log
+wait_buffers $log 640 480 5
+swaymsg output Virtual-1 mode 800x600 >/tmp/swaymsg.log 2>&1 || fail "swaymsg: $(cat /tmp/swaymsg.log)"
+wait_buffers $log 800 600 10
+end $log
+GST=
+# sway drew the new mode: its background in the middle of a frame
+v4l2-ctl -d "$dev" -v width=800,height=600,pixelformat=XR24 --stream-mmap=3 --stream-count=1 \
+	--stream-skip=2 --stream-to=/tmp/sway.raw >/dev/null 2>&1 || fail "capturing 800x600 from $dev"
+px=$(od -An -tx1 -j $(((300 * 800 + 400) * 4)) -N3 /tmp/sway.raw | awk '{ print $3 $2 $1 }')
+[ "$px" = 336699 ] || fail "the 800x600 frame shows $px in its middle, not sway's background 336699"
+info "d. sway's mode change: v4l2src caps $(caps_seen $log), $(buffers_at $log 800 600) buffers after; the frame shows sway's background"
 info "PASS"

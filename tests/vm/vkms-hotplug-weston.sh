@@ -112,8 +112,11 @@ for state in 2:off:disconnected 1:on:connected; do
 	ev=$!
 	sleep 0.5
 	echo "$value" >"$V/hp/connectors/k1/status" || fail "writing status $value"
-	[ "$(cat "$conn_sysfs/status")" = "$drm_status" ] ||
-		fail "${conns[1]} is $(cat "$conn_sysfs/status") after status $value"
+	# DRM's connector status follows at the probe the hotplug event starts
+	end=$((SECONDS + 10 * scale))
+	while [ "$(cat "$conn_sysfs/status")" != "$drm_status" ] && [ $SECONDS -le $end ]; do sleep 0.1; done
+	st=$(cat "$conn_sysfs/status")
+	[ "$st" = "$drm_status" ] || fail "${conns[1]} is $st $((10 * scale)) s after status $value"
 	end=$((SECONDS + 30 * scale))
 	while kill -0 $ev 2>/dev/null && [ $SECONDS -le $end ]; do sleep 0.1; done
 	if kill -0 $ev 2>/dev/null; then

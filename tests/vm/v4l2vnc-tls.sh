@@ -90,71 +90,9 @@ code=$(curl -s --max-time 10 -o /tmp/plain.out -w '%{http_code}' http://127.0.0.
 grep -q noVNC /tmp/plain.out 2>/dev/null && fail "plain HTTP got the page"
 info "plain HTTP on the web port: no answer (curl: $code)"
 
-# wss ORIGIN PATH PORT [CAFILE|-k]: the WebSocket upgrade inside TLS
-# (with CAFILE: the server's certificate verified against it; -k: not,
-# its SHA-256 printed instead); prints "101 RFB" when the server answered
-# 101 and sent RFB 003.008 inside, else the status line.  PLAIN=1: the
-# same upgrade without TLS.
-wss() {
-	python3 - "$@" <<'PY'
-import base64, hashlib, os, socket, ssl, sys
-origin, path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-ca = sys.argv[4] if len(sys.argv) > 4 else "-k"
-key = base64.b64encode(b"v4l2vnc-test-key").decode()
-# The context first: the ClientHello must follow the connect at once (a
-# connection silent for 150 ms is a plain RFB viewer, as a browser's is not).
-ctx = ssl.create_default_context()
-if ca == "-k":
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-else:
-    ctx.load_verify_locations(cafile=ca)
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
-if not os.environ.get("PLAIN"):
-    try:
-        s = ctx.wrap_socket(s, server_hostname="127.0.0.1")
-    except (ssl.SSLError, OSError) as e:
-        print("tls: %s" % e)
-        sys.exit(0)
-    if ca == "-k":
-        d = hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest().upper()
-        print("cert " + ":".join(d[i:i + 2] for i in range(0, 64, 2)))
-s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-           f"Origin: {origin}\r\n"
-           "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-           "Sec-WebSocket-Protocol: binary\r\n\r\n").encode())
-buf = b""
-while b"\r\n\r\n" not in buf:
-    try:
-        d = s.recv(4096)
-    except (ConnectionResetError, ssl.SSLError):
-        d = b""
-    if not d:
-        print("closed" + (": " + buf.decode(errors="replace") if buf else ""))
-        sys.exit(0)
-    buf += d
-head, rest = buf.split(b"\r\n\r\n", 1)
-lines = head.decode().split("\r\n")
-if " 101 " not in lines[0]:
-    print(lines[0])
-    sys.exit(0)
-want = base64.b64encode(hashlib.sha1(
-    (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
-acc = [l.split(":", 1)[1].strip() for l in lines
-       if l.lower().startswith("sec-websocket-accept:")]
-if acc != [want]:
-    sys.exit("Sec-WebSocket-Accept %r, expected %r; response:\n%s" % (acc, want, head.decode()))
-while len(rest) < 2 + 12:
-    d = s.recv(4096)
-    if not d:
-        sys.exit("closed inside the WebSocket after %r" % rest)
-    rest += d
-if rest[0] & 0x0f not in (1, 2) or rest[1] & 0x7f != 12:
-    sys.exit("unexpected frame header %r" % rest[:2])
-print("101 RFB" if rest[2:14] == b"RFB 003.008\n" else "101 payload %r" % rest[2:14])
-PY
-}
+# wss ORIGIN PATH PORT [CAFILE|-k|plain]: tests/vm/ws-probe.py (inside TLS
+# unless plain).
+wss() { python3 "$(dirname "$0")/ws-probe.py" "$@"; }
 # (3) wss from our page: RFB inside, the certificate verified.
 r=$(wss https://127.0.0.1:6080 /websockify 5901 "$d/cert.pem") || fail "wss from our page: $r"
 [ "$r" = "101 RFB" ] || fail "wss from https://127.0.0.1:6080: $r"
@@ -168,7 +106,7 @@ for o in https://evil.example http://127.0.0.1:6080 https://127.0.0.1:6081; do
 done
 grep -q "refused: wss: WebSocket from origin 'https://evil.example'" /tmp/v4l2vnc.log ||
 	fail "the wss refusal is not logged"
-r=$(PLAIN=1 wss https://127.0.0.1:6080 /websockify 5901) || fail "plain ws: $r"
+r=$(wss https://127.0.0.1:6080 /websockify 5901 plain) || fail "plain ws: $r"
 case $r in "HTTP/1.1 403"*) ;; *) fail "plain ws with TLS on: $r, not 403" ;; esac
 tok=$(sed -n 's/.*path=websockify%3Ftoken%3D\([0-9a-f]*\).*/\1/p' /tmp/v4l2vnc.log)
 [ ${#tok} = 32 ] || fail "no token in the printed URL"

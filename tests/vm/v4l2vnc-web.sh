@@ -56,47 +56,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --path-as-is http://127.0.0.1:6080
 code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:6080/%2e%2e/%2e%2e/etc/passwd)
 [ "$code" = 404 ] || fail "encoded path traversal answered $code"
 
-# ws ORIGIN PATH PORT: the websocket upgrade; prints "101 RFB" when the
-# server answered 101 and sent RFB 003.008 inside, else the status line.
-ws() {
-	python3 - "$@" <<'PY'
-import base64, hashlib, socket, sys
-origin, path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-key = base64.b64encode(b"v4l2vnc-test-key").decode()
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
-s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-           f"Origin: {origin}\r\n"
-           "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-           "Sec-WebSocket-Protocol: binary\r\n\r\n").encode())
-buf = b""
-while b"\r\n\r\n" not in buf:
-    try:
-        d = s.recv(4096)
-    except ConnectionResetError:
-        d = b""
-    if not d:
-        print("closed" + (": " + buf.decode(errors="replace") if buf else ""))
-        sys.exit(0)
-    buf += d
-head, rest = buf.split(b"\r\n\r\n", 1)
-lines = head.decode().split("\r\n")
-if " 101 " not in lines[0]:
-    print(lines[0])
-    sys.exit(0)
-want = base64.b64encode(hashlib.sha1(
-    (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
-acc = [l.split(":", 1)[1].strip() for l in lines
-       if l.lower().startswith("sec-websocket-accept:")]
-if acc != [want]:
-    sys.exit("Sec-WebSocket-Accept %r, expected %r; response:\n%s" % (acc, want, head.decode()))
-while len(rest) < 2 + 12:
-    rest += s.recv(4096)
-if rest[0] & 0x0f not in (1, 2) or rest[1] & 0x7f != 12:
-    sys.exit("unexpected frame header %r" % rest[:2])
-print("101 RFB" if rest[2:14] == b"RFB 003.008\n" else "101 payload %r" % rest[2:14])
-PY
-}
+# ws ORIGIN PATH PORT: the websocket upgrade (tests/vm/ws-probe.py,
+# plain); prints "101 RFB" when the server answered 101 and sent RFB
+# 003.008 inside, else the status line.
+ws() { python3 "$(dirname "$0")/ws-probe.py" "$1" "$2" "$3" plain; }
 r=$(ws http://127.0.0.1:6080 /websockify 5901) || fail "websocket from our page: $r"
 [ "$r" = "101 RFB" ] || fail "websocket from our page (exact origin): $r"
 info "websocket from http://127.0.0.1:6080: 101, RFB 003.008 inside"

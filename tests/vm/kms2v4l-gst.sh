@@ -111,9 +111,8 @@ scene_stop
 
 # d. sway changes its output's mode
 command -v sway >/dev/null || fail "sway is not installed (scripts/deps)"
-export SYSTEMD_IGNORE_CHROOT=1 XDG_RUNTIME_DIR=/run/gst-sway
-/lib/systemd/systemd-udevd --daemon >/tmp/udevd.log 2>&1 || fail "systemd-udevd did not start"
-udevadm trigger --action=add && udevadm settle --timeout=30 || info "udevadm settle timed out"
+export XDG_RUNTIME_DIR=/run/gst-sway
+udev_start
 rm -rf $XDG_RUNTIME_DIR
 mkdir -m 0700 $XDG_RUNTIME_DIR
 # sway refuses to run as root: it runs as nobody, and seatd (root) opens

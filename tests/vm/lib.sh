@@ -41,6 +41,17 @@ card_of() {
 	done
 }
 
+# udev_start: systemd-udevd as a daemon (weston, wlroots and libinput find
+# cards, their seat tags and hotplug events through it), every device
+# announced and settled. The guest runs chrooted, which udevadm only
+# accepts with SYSTEMD_IGNORE_CHROOT. Stop it with 'udevadm control --exit'.
+udev_start() {
+	export SYSTEMD_IGNORE_CHROOT=1
+	/lib/systemd/systemd-udevd --daemon >/tmp/udevd.log 2>&1 || fail "systemd-udevd did not start"
+	udevadm trigger --action=add || fail "udevadm trigger"
+	udevadm settle --timeout=30 || info "udevadm settle timed out"
+}
+
 # The /dev/dri/cardN of the vkms device.
 vkms_card() { card_of vkms; }
 

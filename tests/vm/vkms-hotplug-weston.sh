@@ -47,10 +47,7 @@ mapfile -t conns < <(ls /sys/class/drm | sed -n "s/^${card##*/}-//p" | sort -t- 
 info "heads ${conns[*]} of ${card##*/} on ${nodes[*]}"
 
 # udev: weston finds the card (seat tags) and its hotplug events through it.
-export SYSTEMD_IGNORE_CHROOT=1
-/lib/systemd/systemd-udevd --daemon >/tmp/udevd.log 2>&1 || fail "systemd-udevd did not start"
-udevadm trigger --action=add || fail "udevadm trigger"
-udevadm settle --timeout=30 || info "udevadm settle timed out"
+udev_start
 
 export XDG_RUNTIME_DIR=/run/hp-xdg
 rm -rf "$XDG_RUNTIME_DIR"

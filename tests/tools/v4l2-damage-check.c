@@ -55,7 +55,15 @@
  *                         before lies inside the record's rectangles;
  *                         marker: the flip of the 64x64 square gives
  *                         exactly that square, a frame of the static
- *                         screen before it no rectangle at all
+ *                         screen before it no rectangle at all; then
+ *                         separate changes stay separate rectangles:
+ *                         two squares in opposite corners flipped
+ *                         together give exactly those two, a cursor
+ *                         jumping across the screen exactly its old
+ *                         and new areas, and 12 squares flipped together
+ *                         (more than the kernel keeps apart) rectangles
+ *                         that cover each square and at most twice their
+ *                         area
  *   --driver NAME         with the benchmarks: drive NAME's first card
  *                         (default vkms), e.g. bochs-drm for its mirror
  *                         node; a driver without vblanks completes flips
@@ -159,6 +167,7 @@ static void qbuf(unsigned int i)
 }
 
 static void damage_check(const struct v4l2_buffer *b);
+static void test_rects(void);
 
 /* The next frame within @ms: its index, vblank and time; -1 if none. */
 static int dqbuf(int ms, uint64_t *vblank, struct timeval *ts)
@@ -840,9 +849,126 @@ static void test_marker(void)
 	}
 	printf("v4l2-damage-check: marker: with partial frames an undamaged pixel is left as it "
 	       "is and the flipped square is updated; without, the whole buffer is written\n");
-	if (mfd >= 0)
+	if (mfd >= 0) {
 		printf("v4l2-damage-check: marker: %u damage records, %u of the static screen empty, the flips' exactly the 64x64 square\n",
 		       records, records_empty);
+		test_rects();
+	}
+}
+
+/* --damage: the record of the first frame at or after @vblank. */
+static struct kms2v4l_damage_meta record_at(uint64_t vblank, const char *what)
+{
+	for (;;) {
+		uint64_t v;
+		int i = dqbuf(3000, &v, NULL);
+
+		if (i < 0)
+			violation("%s: no frame within 3 s", what);
+		qbuf(i);
+		if (v >= vblank)
+			return last_rec;
+	}
+}
+
+static void print_rects(char *out, size_t size, const struct kms2v4l_damage_meta *r)
+{
+	size_t n = 0;
+
+	out[0] = 0;
+	for (uint32_t i = 0; i < r->num_rects && i < KMS2V4L_DAMAGE_MAX_RECTS && n < size; i++)
+		n += snprintf(out + n, size - n, " %ux%u+%u+%u", r->rects[i].width,
+			      r->rects[i].height, r->rects[i].x, r->rects[i].y);
+}
+
+/* --damage: @rec holds exactly the @n rectangles @want, in any order. */
+static void expect_rects(const struct kms2v4l_damage_meta *rec, const struct drm_mode_rect *want,
+			 uint32_t n, const char *what)
+{
+	char got[512];
+	int ok = rec->num_rects == n && !rec->flags;
+
+	for (uint32_t i = 0; ok && i < n; i++) {
+		int found = 0;
+
+		for (uint32_t j = 0; j < rec->num_rects; j++)
+			found |= rec->rects[j].x == (uint32_t)want[i].x1 &&
+				 rec->rects[j].y == (uint32_t)want[i].y1 &&
+				 rec->rects[j].width == (uint32_t)(want[i].x2 - want[i].x1) &&
+				 rec->rects[j].height == (uint32_t)(want[i].y2 - want[i].y1);
+		ok = found;
+	}
+	print_rects(got, sizeof(got), rec);
+	if (!ok)
+		violation("%s: damage%s (%u rectangles, flags %#x), expected exactly %u rectangles",
+			  what, got, rec->num_rects, rec->flags, n);
+	printf("v4l2-damage-check: %s: damage%s\n", what, got);
+}
+
+/*
+ * --damage: separate changes in one frame are separate rectangles, not
+ * the box around them.
+ */
+static void test_rects(void)
+{
+	struct drm_mode_rect two[2] = { { 16, 16, 80, 80 }, { w - 80, h - 80, w - 16, h - 16 } };
+	struct drm_mode_rect grid[12];
+	struct kms2v4l_damage_meta rec;
+	uint64_t area = 0, squares = 0;
+	char got[512];
+
+	rec = record_at(flip(2, two, 1, NULL), "rects: two squares");
+	expect_rects(&rec, two, 2, "rects: two squares in opposite corners");
+
+	if (plane[CURSOR] && layers[CURSOR].buf) {
+		const struct kms_dumb *c = layers[CURSOR].buf;
+		struct drm_mode_rect areas[2] = {
+			{ 8, 8, 8 + c->width, 8 + c->height },
+			{ w - 8 - c->width, h - 8 - c->height, w - 8, h - 8 },
+		};
+		drmModeAtomicReq *req = drmModeAtomicAlloc();
+
+		layers[CURSOR].on = 1;
+		layers[CURSOR].x = areas[0].x1;
+		layers[CURSOR].y = areas[0].y1;
+		add_layer(req, CURSOR);
+		record_at(commit(req, 0, NULL), "rects: cursor on");
+		req = drmModeAtomicAlloc();
+		layers[CURSOR].x = areas[1].x1;
+		layers[CURSOR].y = areas[1].y1;
+		add_layer(req, CURSOR);
+		rec = record_at(commit(req, 0, NULL), "rects: cursor jump");
+		expect_rects(&rec, areas, 2, "rects: the cursor jumping across the screen");
+	} else {
+		printf("v4l2-damage-check: rects: no cursor plane, cursor jump not checked\n");
+	}
+
+	/* 4 x 3 squares 64 pixels apart: more than a region keeps apart */
+	for (int i = 0; i < 12; i++) {
+		grid[i].x1 = 16 + (i % 4) * 128;
+		grid[i].y1 = 16 + (i / 4) * 128;
+		grid[i].x2 = grid[i].x1 + 64;
+		grid[i].y2 = grid[i].y1 + 64;
+		squares += 64 * 64;
+	}
+	rec = record_at(flip(12, grid, 1, NULL), "rects: 12 squares");
+	print_rects(got, sizeof(got), &rec);
+	if (rec.flags || !rec.num_rects || rec.num_rects > KMS2V4L_DAMAGE_MAX_RECTS)
+		violation("rects: 12 squares: %u rectangles, flags %#x", rec.num_rects, rec.flags);
+	for (uint32_t i = 0; i < rec.num_rects; i++)
+		area += (uint64_t)rec.rects[i].width * rec.rects[i].height;
+	for (int i = 0; i < 12; i++)
+		for (int32_t y = grid[i].y1; y < grid[i].y2; y++)
+			for (int32_t x = grid[i].x1; x < grid[i].x2; x++)
+				if (!in_rects(&rec, x, y))
+					violation("rects: 12 squares: pixel (%d,%d) of square %d is outside the damage%s",
+						  x, y, i, got);
+	if (area > 2 * squares)
+		violation("rects: 12 squares of %llu pixels: damage%s covers %llu",
+			  (unsigned long long)squares, got, (unsigned long long)area);
+	printf("v4l2-damage-check: rects: 12 squares of %llu pixels in %u rectangles of %llu pixels (their bounding box: %u)\n",
+	       (unsigned long long)squares, rec.num_rects, (unsigned long long)area,
+	       (grid[11].x2 - grid[0].x1) * (grid[11].y2 - grid[0].y1));
 }
 
 static double now(void)

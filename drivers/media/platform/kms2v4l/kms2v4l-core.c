@@ -531,24 +531,24 @@ void kms2v4l_rect_union(struct drm_rect *acc, const struct drm_rect *r)
  */
 static void kms2v4l_damage_add(struct kms2v4l_source *src,
 			       const struct drm_crtc_state *state,
-			       const struct drm_rect *r)
+			       const struct kms2v4l_region *rg)
 {
 	struct kms2v4l_damage *last;
 
 	lockdep_assert_held(&src->qlock);
 	last = src->num_pending ? &src->pending[src->num_pending - 1] : NULL;
 	if (last && (!state || last->state == state)) {
-		kms2v4l_rect_union(&last->rect, r);
+		kms2v4l_region_or(&last->region, rg);
 		return;
 	}
 	if (src->num_pending == KMS2V4L_DAMAGE_PENDING) {
-		kms2v4l_rect_union(&src->pending[1].rect, &src->pending[0].rect);
+		kms2v4l_region_or(&src->pending[1].region, &src->pending[0].region);
 		memmove(&src->pending[0], &src->pending[1],
 			sizeof(src->pending[0]) * --src->num_pending);
 	}
 	last = &src->pending[src->num_pending++];
 	last->state = state;
-	last->rect = *r;
+	last->region = *rg;
 }
 
 /* The CRTC area a plane shows; false if it shows none. */
@@ -581,7 +581,7 @@ static bool kms2v4l_plane_same_place(const struct drm_plane_state *old,
 }
 
 /*
- * What a commit changed on @crtc, as a bounding box: everything on a
+ * What a commit changed on @crtc, as a region: everything on a
  * modeset; else, for each plane of the commit that is or was on @crtc,
  * its old and new areas if it appeared, went, moved or changed how it
  * blends, nothing if it kept its framebuffer and gave no damage clips,
@@ -590,13 +590,13 @@ static bool kms2v4l_plane_same_place(const struct drm_plane_state *old,
  */
 static void kms2v4l_commit_damage(struct drm_atomic_state *state,
 				  const struct drm_crtc_state *new_cs,
-				  struct drm_rect *damage)
+				  struct kms2v4l_region *damage)
 {
 	struct drm_crtc *crtc = new_cs->crtc;
 	const struct drm_crtc_state *old_cs;
 	struct drm_plane_state *old_ps, *new_ps;
 	struct drm_atomic_helper_damage_iter iter;
-	struct drm_rect was, is, clip;
+	struct drm_rect was, is, clip, all;
 	struct drm_plane *plane;
 	bool had, has;
 	int i;
@@ -604,11 +604,12 @@ static void kms2v4l_commit_damage(struct drm_atomic_state *state,
 	old_cs = drm_atomic_get_old_crtc_state(state, crtc);
 	if (!old_cs || !old_cs->active || drm_atomic_crtc_needs_modeset(new_cs) ||
 	    new_cs->color_mgmt_changed) {
-		drm_rect_init(damage, 0, 0, new_cs->mode.hdisplay,
+		drm_rect_init(&all, 0, 0, new_cs->mode.hdisplay,
 			      new_cs->mode.vdisplay);
+		kms2v4l_region_set(damage, &all);
 		return;
 	}
-	memset(damage, 0, sizeof(*damage));
+	damage->n = 0;
 	for_each_oldnew_plane_in_state(state, plane, old_ps, new_ps, i) {
 		int sw, sh;
 
@@ -618,9 +619,9 @@ static void kms2v4l_commit_damage(struct drm_atomic_state *state,
 			continue;
 		if (had != has || !kms2v4l_plane_same_place(old_ps, new_ps)) {
 			if (had)
-				kms2v4l_rect_union(damage, &was);
+				kms2v4l_region_add(damage, &was);
 			if (has)
-				kms2v4l_rect_union(damage, &is);
+				kms2v4l_region_add(damage, &is);
 			continue;
 		}
 		/*
@@ -637,7 +638,7 @@ static void kms2v4l_commit_damage(struct drm_atomic_state *state,
 		if (new_ps->rotation != DRM_MODE_ROTATE_0 ||
 		    sw != drm_rect_width(&is) || sh != drm_rect_height(&is)) {
 			/* scaled or rotated: the whole plane */
-			kms2v4l_rect_union(damage, &is);
+			kms2v4l_region_add(damage, &is);
 			continue;
 		}
 		drm_atomic_helper_damage_iter_init(&iter, old_ps, new_ps);
@@ -645,7 +646,7 @@ static void kms2v4l_commit_damage(struct drm_atomic_state *state,
 			drm_rect_translate(&clip, is.x1 - (new_ps->src.x1 >> 16),
 					   is.y1 - (new_ps->src.y1 >> 16));
 			if (drm_rect_intersect(&clip, &is))
-				kms2v4l_rect_union(damage, &clip);
+				kms2v4l_region_add(damage, &clip);
 		}
 	}
 }
@@ -673,7 +674,7 @@ void kms2v4l_crtc_update(struct kms2v4l_source *src,
 	};
 	const struct drm_crtc_state *cs;
 	struct v4l2_dv_timings t = { };
-	struct drm_rect damage;
+	struct kms2v4l_region damage;
 	unsigned long flags;
 	bool lit, changed;
 
@@ -719,14 +720,16 @@ EXPORT_SYMBOL_GPL(kms2v4l_crtc_update);
 void kms2v4l_crtc_damage(struct kms2v4l_source *src,
 			 const struct drm_rect *rects, unsigned int num_rects)
 {
+	struct kms2v4l_region rg = { };
 	unsigned long flags;
 	unsigned int i;
 
 	if (IS_ERR_OR_NULL(src))
 		return;
-	spin_lock_irqsave(&src->qlock, flags);
 	for (i = 0; i < num_rects; i++)
-		kms2v4l_damage_add(src, NULL, &rects[i]);
+		kms2v4l_region_add(&rg, &rects[i]);
+	spin_lock_irqsave(&src->qlock, flags);
+	kms2v4l_damage_add(src, NULL, &rg);
 	spin_unlock_irqrestore(&src->qlock, flags);
 	kms2v4l_notify_due(src);
 }
@@ -745,7 +748,7 @@ static bool kms2v4l_frame_due(struct kms2v4l_source *src)
 	if (src->pacing != V4L2_KMS2V4L_PACING_ON_CHANGE || !src->sequence_valid)
 		return true;
 	for (i = 0; i < src->num_pending; i++)
-		if (drm_rect_visible(&src->pending[i].rect))
+		if (src->pending[i].region.n)
 			return true;
 	return false;
 }
@@ -826,7 +829,8 @@ static void kms2v4l_take_damage(struct kms2v4l_source *src,
 				struct kms2v4l_frame *frame)
 {
 	const struct drm_format_info *info = frame->format;
-	struct drm_rect all, taken = { };
+	struct kms2v4l_region taken = { };
+	struct drm_rect all, box = { };
 	bool found = false, known = true;
 	int i, j;
 	u64 f;
@@ -840,7 +844,7 @@ static void kms2v4l_take_damage(struct kms2v4l_source *src,
 	if (!found && src->num_pending && !src->pending[0].state)
 		j = 0;
 	for (i = 0; i <= j; i++)
-		kms2v4l_rect_union(&taken, &src->pending[i].rect);
+		kms2v4l_region_or(&taken, &src->pending[i].region);
 	src->num_pending -= j + 1;
 	memmove(&src->pending[0], &src->pending[j + 1],
 		sizeof(src->pending[0]) * src->num_pending);
@@ -848,26 +852,31 @@ static void kms2v4l_take_damage(struct kms2v4l_source *src,
 		src->taken_state = state;
 	else if (src->num_pending && state != src->taken_state)
 		known = false;	/* its commit's entry merged into a later one */
-	drm_rect_intersect(&taken, &all);
-	buf->damage = known ? taken : all;
+	kms2v4l_region_clip(&taken, &all);
+	if (known)
+		buf->damage = taken;
+	else
+		kms2v4l_region_set(&buf->damage, &all);
 	buf->state = state;
 
 	frame->clip = all;
 	if (!src->partial || !frame->age || !known || src->in_flight > 1 ||
 	    frame->age - 1 > KMS2V4L_DAMAGE_HISTORY)
 		return;
+	/* the driver writes the bounding box of it all */
+	kms2v4l_region_bounds(&taken, &box);
 	for (f = buf->frame + 1; f <= src->frames; f++)
-		kms2v4l_rect_union(&taken, &src->history[f % KMS2V4L_DAMAGE_HISTORY]);
-	if (!drm_rect_intersect(&taken, &all)) {
+		kms2v4l_region_bounds(&src->history[f % KMS2V4L_DAMAGE_HISTORY], &box);
+	if (!drm_rect_intersect(&box, &all)) {
 		memset(&frame->clip, 0, sizeof(frame->clip));
 		return;
 	}
 	/* whole samples of subsampled chroma */
-	taken.x1 = rounddown(taken.x1, info->hsub);
-	taken.y1 = rounddown(taken.y1, info->vsub);
-	taken.x2 = min_t(int, roundup(taken.x2, info->hsub), frame->width);
-	taken.y2 = min_t(int, roundup(taken.y2, info->vsub), frame->height);
-	frame->clip = taken;
+	box.x1 = rounddown(box.x1, info->hsub);
+	box.y1 = rounddown(box.y1, info->vsub);
+	box.x2 = min_t(int, roundup(box.x2, info->hsub), frame->width);
+	box.y2 = min_t(int, roundup(box.y2, info->vsub), frame->height);
+	frame->clip = box;
 }
 
 /*
@@ -881,10 +890,10 @@ static void kms2v4l_return_damage(struct kms2v4l_source *src,
 	buf->frame = 0;
 	if (!src->num_pending) {
 		src->pending[0].state = buf->state;
-		src->pending[0].rect = buf->damage;
+		src->pending[0].region = buf->damage;
 		src->num_pending = 1;
 	} else {
-		kms2v4l_rect_union(&src->pending[0].rect, &buf->damage);
+		kms2v4l_region_or(&src->pending[0].region, &buf->damage);
 	}
 	/* a frame of a state whose entry is gone gets everything */
 	src->taken_state = NULL;

@@ -20,11 +20,12 @@
  * sequence number and timestamp.
  *
  * A record holds the damage of its frame against the frame the capture
- * node delivered before it: @kms2v4l_buffer.damage, the bounding box of
- * the commits since (frames not delivered in between return theirs, see
- * kms2v4l_return_damage()), so one rectangle at most. With no damage
- * buffer queued, a frame's damage is kept in @meta_acc for the next
- * record, which then covers both frames: never less than what changed.
+ * node delivered before it: @kms2v4l_buffer.damage, the region of the
+ * commits since (frames not delivered in between return theirs, see
+ * kms2v4l_return_damage()), so at most KMS2V4L_REGION_RECTS rectangles,
+ * fewer than a record holds. With no damage buffer queued, a frame's
+ * damage is kept in @meta_acc for the next record, which then covers
+ * both frames: never less than what changed.
  * The first record after either node starts streaming says
  * KMS2V4L_DAMAGE_FULL, for the client has no frame to patch yet.
  *
@@ -190,12 +191,14 @@ void kms2v4l_meta_frame(struct kms2v4l_source *src,
 	struct kms2v4l_damage_meta *rec;
 	struct kms2v4l_meta_buffer *mb;
 	struct drm_rect all;
+	unsigned int i;
 
+	BUILD_BUG_ON(KMS2V4L_REGION_RECTS > KMS2V4L_DAMAGE_MAX_RECTS);
 	lockdep_assert_held(&src->qlock);
 	if (!src->meta_streaming)
 		return;
 	drm_rect_init(&all, 0, 0, width, height);
-	kms2v4l_rect_union(&src->meta_acc, &buf->damage);
+	kms2v4l_region_or(&src->meta_acc, &buf->damage);
 	if (list_empty(&src->meta_list))
 		return;
 	mb = list_first_entry(&src->meta_list, struct kms2v4l_meta_buffer, list);
@@ -211,19 +214,20 @@ void kms2v4l_meta_frame(struct kms2v4l_source *src,
 	rec->width = width;
 	rec->height = height;
 	if (src->meta_full)
-		src->meta_acc = all;
-	if (!drm_rect_intersect(&src->meta_acc, &all)) {
-		rec->num_rects = 0;
-	} else {
-		rec->num_rects = 1;
-		rec->rects[0].x = src->meta_acc.x1;
-		rec->rects[0].y = src->meta_acc.y1;
-		rec->rects[0].width = drm_rect_width(&src->meta_acc);
-		rec->rects[0].height = drm_rect_height(&src->meta_acc);
-		if (drm_rect_equals(&src->meta_acc, &all))
+		kms2v4l_region_set(&src->meta_acc, &all);
+	kms2v4l_region_clip(&src->meta_acc, &all);
+	rec->num_rects = src->meta_acc.n;
+	for (i = 0; i < src->meta_acc.n; i++) {
+		const struct drm_rect *r = &src->meta_acc.r[i];
+
+		rec->rects[i].x = r->x1;
+		rec->rects[i].y = r->y1;
+		rec->rects[i].width = drm_rect_width(r);
+		rec->rects[i].height = drm_rect_height(r);
+		if (drm_rect_equals(r, &all))
 			rec->flags |= KMS2V4L_DAMAGE_FULL;
 	}
-	memset(&src->meta_acc, 0, sizeof(src->meta_acc));
+	src->meta_acc.n = 0;
 	src->meta_full = false;
 
 	mb->vb.sequence = buf->vb.sequence;

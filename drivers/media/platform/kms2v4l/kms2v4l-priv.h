@@ -29,15 +29,28 @@
  */
 #define KMS2V4L_DAMAGE_HISTORY	8
 
+/* Rectangles a damage region holds (kms2v4l-region.c). */
+#define KMS2V4L_REGION_RECTS	8
+
+/**
+ * struct kms2v4l_region - damage as a few rectangles (kms2v4l-region.c)
+ * @n: entries of @r in use; 0: nothing changed
+ * @r: the rectangles, none empty, CRTC coordinates; they may overlap
+ */
+struct kms2v4l_region {
+	unsigned int n;
+	struct drm_rect r[KMS2V4L_REGION_RECTS];
+};
+
 /**
  * struct kms2v4l_damage - what a commit changed, not yet in a frame
  * @state: the CRTC state the commit made (a key, never dereferenced);
  *	NULL for damage no commit reported, seen by any later frame
- * @rect: bounding box of the change, CRTC coordinates
+ * @region: the change, CRTC coordinates
  */
 struct kms2v4l_damage {
 	const struct drm_crtc_state *state;
-	struct drm_rect rect;
+	struct kms2v4l_region region;
 };
 
 /**
@@ -57,7 +70,7 @@ struct kms2v4l_format {
  * @frame: &kms2v4l_source.frames when the buffer was last delivered,
  *	0 if it holds no frame
  * @damage: what changed in the frame it holds (or is being written)
- *	since the delivered frame before (bounding box, CRTC coordinates)
+ *	since the delivered frame before (CRTC coordinates)
  * @state: the CRTC state of the frame being written into it
  * @fence: write fence published on an imported dma-buf while a frame is
  *	written into it, NULL otherwise
@@ -66,7 +79,7 @@ struct kms2v4l_buffer {
 	struct vb2_v4l2_buffer vb;
 	struct list_head list;
 	u64 frame;
-	struct drm_rect damage;
+	struct kms2v4l_region damage;
 	const struct drm_crtc_state *state;
 	struct dma_fence *fence;
 };
@@ -209,7 +222,7 @@ struct kms2v4l_source {
 	struct kms2v4l_damage pending[KMS2V4L_DAMAGE_PENDING];
 	unsigned int num_pending;
 	const struct drm_crtc_state *taken_state;
-	struct drm_rect history[KMS2V4L_DAMAGE_HISTORY];
+	struct kms2v4l_region history[KMS2V4L_DAMAGE_HISTORY];
 	u32 pacing;
 	bool partial;
 	u64 first_sequence;
@@ -218,7 +231,7 @@ struct kms2v4l_source {
 	struct list_head meta_list;
 	bool meta_streaming;
 	bool meta_full;
-	struct drm_rect meta_acc;
+	struct kms2v4l_region meta_acc;
 };
 
 /* kms2v4l-formats.c */
@@ -248,6 +261,14 @@ int kms2v4l_frame_begin_shown(struct kms2v4l_source *src,
 void kms2v4l_frame_finish(struct kms2v4l_source *src,
 			  struct kms2v4l_frame *frame, int error, bool cancel);
 void kms2v4l_detach(struct kms2v4l_source *src);
+
+/* kms2v4l-region.c */
+void kms2v4l_region_add(struct kms2v4l_region *rg, const struct drm_rect *r);
+void kms2v4l_region_or(struct kms2v4l_region *acc,
+		       const struct kms2v4l_region *rg);
+void kms2v4l_region_set(struct kms2v4l_region *rg, const struct drm_rect *r);
+void kms2v4l_region_clip(struct kms2v4l_region *rg, const struct drm_rect *clip);
+void kms2v4l_region_bounds(const struct kms2v4l_region *rg, struct drm_rect *box);
 
 /* kms2v4l-mirror.c */
 void kms2v4l_mirror_update(struct kms2v4l_mirror *m,

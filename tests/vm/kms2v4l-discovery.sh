@@ -8,7 +8,8 @@
 # fbdev's mode when the scene's client exits; with the CRTC off, the
 # connector list is empty and no mode is reported. The udev helper
 # kms2v4l-id names the node card0-crtc0 and card0-Virtual-1, its damage
-# node the same with "-damage" and no systemd unit.
+# node the same with "-damage" and no systemd unit; the real udevd with
+# 70-kms2v4l.rules makes those /dev/kms2v4l links (group video, 0660).
 . "$(dirname "$0")/lib.sh"
 F=$KMS2V4L_BUILD/tests/vm/libkms2v4l-find
 
@@ -24,6 +25,9 @@ ID=$KMS2V4L_BUILD/userspace/udev/kms2v4l-id
 meta=$(video_by_name '^vkms card0 CRTC 0 damage$') || fail "no damage node of vkms"
 "$ID" "$dev" >/tmp/id.out || fail "kms2v4l-id $dev"
 grep -qx "KMS2V4L_LINKS=kms2v4l/card0-crtc0 kms2v4l/card0-Virtual-1" /tmp/id.out &&
+	grep -qx "KMS2V4L_LINK0=kms2v4l/card0-crtc0" /tmp/id.out &&
+	grep -qx "KMS2V4L_LINK1=kms2v4l/card0-Virtual-1" /tmp/id.out &&
+	! grep -q "KMS2V4L_LINK2=" /tmp/id.out &&
 	grep -qx "KMS2V4L_UNITS=/dev/kms2v4l/card0/crtc0 /dev/kms2v4l/card0/Virtual/1" /tmp/id.out ||
 	fail "kms2v4l-id $dev: $(tr '\n' ' ' </tmp/id.out)"
 "$ID" "$meta" >/tmp/id.out || fail "kms2v4l-id $meta"
@@ -31,6 +35,28 @@ grep -qx "KMS2V4L_LINKS=kms2v4l/card0-crtc0-damage kms2v4l/card0-Virtual-1-damag
 	grep -qx "KMS2V4L_UNITS=" /tmp/id.out ||
 	fail "kms2v4l-id $meta: $(tr '\n' ' ' </tmp/id.out)"
 info "kms2v4l-id: $dev card0-crtc0 and card0-Virtual-1, $meta the same with -damage"
+
+# The installed rule, as udev runs it (kms2v4l-id from the build: a rule
+# names its program relative to /lib/udev).
+mkdir -p /run/udev/rules.d
+sed "s|kms2v4l-id \$devnode|$ID \$devnode|" "$KMS2V4L_SRC/userspace/udev/70-kms2v4l.rules" \
+	>/run/udev/rules.d/70-kms2v4l.rules
+grep -q "$ID" /run/udev/rules.d/70-kms2v4l.rules || fail "the rule has no kms2v4l-id \$devnode"
+udev_start
+for l in card0-crtc0:"$dev" card0-Virtual-1:"$dev" card0-crtc0-damage:"$meta" \
+	card0-Virtual-1-damage:"$meta"; do
+	[ "$(readlink -f "/dev/kms2v4l/${l%%:*}")" = "${l#*:}" ] ||
+		fail "/dev/kms2v4l/${l%%:*} is not a link to ${l#*:}: $(ls -lR /dev/kms2v4l 2>&1)"
+done
+[ "$(find /dev/kms2v4l -mindepth 1 | wc -l)" = 4 ] ||
+	fail "/dev/kms2v4l holds more than the 4 links: $(ls -lR /dev/kms2v4l)"
+for n in "$dev" "$meta"; do
+	[ "$(stat -c '%G %a' "$n")" = "video 660" ] || fail "$n is $(stat -c '%G %a' "$n"), not video 660"
+done
+udevadm info -q property "$dev" | grep -qx "SYSTEMD_ALIAS=/dev/kms2v4l/card0/crtc0 /dev/kms2v4l/card0/Virtual/1" ||
+	fail "SYSTEMD_ALIAS of $dev: $(udevadm info -q property "$dev" | grep -i alias)"
+udevadm control --exit
+info "udev: /dev/kms2v4l/card0-{crtc0,Virtual-1}[-damage], group video, 0660"
 
 scene_start --mode 640x480@60 gradient
 v4l2-ctl -d "$dev" -C drm_crtc_id,drm_connectors || fail "reading the controls"

@@ -12,12 +12,19 @@
  *   KMS2V4L_CRTC=crtc0
  *   KMS2V4L_CONNECTORS=Virtual-1
  *   KMS2V4L_LINKS=kms2v4l/card0-crtc0 kms2v4l/card0-Virtual-1
+ *   KMS2V4L_LINK0=kms2v4l/card0-crtc0
+ *   KMS2V4L_LINK1=kms2v4l/card0-Virtual-1
  *   KMS2V4L_UNITS=/dev/kms2v4l/card0/crtc0 /dev/kms2v4l/card0/Virtual/1
  *
  * and exits 0; for any other node it prints nothing and exits 1.  For the
  * damage node beside each capture node (V4L2_CAP_META_CAPTURE, same bus
  * info) the links end in "-damage" (kms2v4l/card0-Virtual-1-damage) and
  * there are no units: services bind to the capture node.
+ *
+ * KMS2V4L_LINK0 to KMS2V4L_LINK4 are the links one by one (the CRTC's,
+ * then up to four connectors'; KMS2V4L_LINKS lists them all), for udev
+ * turns whitespace inside a substituted value into "_": SYMLINK+= takes
+ * one name per property.
  *
  * The connectors are the DRM topology, not the current mode: those whose
  * encoders can drive only this CRTC, plus those it drives right now.  So
@@ -45,6 +52,8 @@
 #include <xf86drmMode.h>
 
 #define LIST_MAX 1024
+/* KMS2V4L_LINK0..: the CRTC and this many connectors (70-kms2v4l.rules) */
+#define LINKS_MAX 5
 
 static void append(char *list, const char *sep, const char *s)
 {
@@ -138,13 +147,31 @@ static void unit_alias(const char *name, char *out, size_t size)
 			out[i] = '/';
 }
 
+/*
+ * One name (card0-crtc0, card0-Virtual-1): its link, printed as the next
+ * KMS2V4L_LINKn, and for a capture node its unit alias.
+ */
+static void add_name(const char *name, const char *suffix, int damage, char *links, char *units,
+		     int *n)
+{
+	char alias[160];
+
+	snprintf(alias, sizeof(alias), "kms2v4l/%s%s", name, suffix);
+	append(links, " ", alias);
+	if (*n < LINKS_MAX)
+		printf("KMS2V4L_LINK%d=%s\n", (*n)++, alias);
+	unit_alias(name, alias, sizeof(alias));
+	if (!damage)
+		append(units, " ", alias);
+}
+
 int main(int argc, char **argv)
 {
 	char connectors[LIST_MAX], names[LIST_MAX];
 	char links[LIST_MAX] = "", units[LIST_MAX] = "";
-	char name[128], alias[160];
+	char name[128];
 	struct v4l2_capability cap;
-	int fd, card, crtc, damage;
+	int fd, card, crtc, damage, n = 0;
 	const char *suffix;
 	char *c, *save;
 	uint32_t caps;
@@ -173,23 +200,15 @@ int main(int argc, char **argv)
 	if (list_connectors(card, crtc, connectors) < 0)
 		return 1;
 
+	printf("KMS2V4L_CARD=card%d\nKMS2V4L_CRTC=crtc%d\n", card, crtc);
+	printf("KMS2V4L_CONNECTORS=%s\n", connectors);
 	snprintf(name, sizeof(name), "card%d-crtc%d", card, crtc);
-	snprintf(alias, sizeof(alias), "kms2v4l/%s%s", name, suffix);
-	append(links, " ", alias);
-	unit_alias(name, alias, sizeof(alias));
-	if (!damage)
-		append(units, " ", alias);
+	add_name(name, suffix, damage, links, units, &n);
 	memcpy(names, connectors, sizeof(names));
 	for (c = strtok_r(names, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
 		snprintf(name, sizeof(name), "card%d-%s", card, c);
-		snprintf(alias, sizeof(alias), "kms2v4l/%s%s", name, suffix);
-		append(links, " ", alias);
-		unit_alias(name, alias, sizeof(alias));
-		if (!damage)
-			append(units, " ", alias);
+		add_name(name, suffix, damage, links, units, &n);
 	}
-	printf("KMS2V4L_CARD=card%d\nKMS2V4L_CRTC=crtc%d\n", card, crtc);
-	printf("KMS2V4L_CONNECTORS=%s\n", connectors);
 	printf("KMS2V4L_LINKS=%s\nKMS2V4L_UNITS=%s\n", links, units);
 	return 0;
 }

@@ -222,9 +222,9 @@ int main(int argc, char **argv)
 	if (drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) ||
 	    drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1))
 		die("atomic client caps", errno);
-	ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_VIRTUAL, &conn);
+	ret = kms_find_output(fd, &conn);
 	if (ret)
-		die("virtual connector", ret);
+		die("display connector", ret);
 	res = drmModeGetResources(fd);
 	if (!res || !res->count_crtcs)
 		die("no CRTC", ENOENT);

@@ -104,9 +104,9 @@ static int capture(int fd, uint32_t width, uint32_t height, const char *dump,
 		ret = drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
 	if (ret)
 		return fail("atomic/writeback client caps", -errno);
-	ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_VIRTUAL, &virt);
+	ret = kms_find_output(fd, &virt);
 	if (ret)
-		return fail("no virtual connector", ret);
+		return fail("no display connector", ret);
 	if (!dump) {
 		ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_WRITEBACK, &wb);
 		if (ret)
@@ -237,9 +237,9 @@ int main(int argc, char **argv)
 	}
 
 	if (argc == 2 && !strcmp(argv[1], "ids")) {
-		ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_VIRTUAL, &conn);
+		ret = kms_find_output(fd, &conn);
 		if (ret)
-			return fail("no virtual connector", ret);
+			return fail("no display connector", ret);
 		drmModeResPtr res = drmModeGetResources(fd);
 
 		if (!res || !res->count_crtcs)

@@ -112,6 +112,31 @@ int kms_find_connector(int fd, uint32_t type, uint32_t *conn_id)
 	return ret;
 }
 
+int kms_find_output(int fd, uint32_t *conn_id)
+{
+	drmModeResPtr res;
+	int ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_VIRTUAL, conn_id);
+
+	if (ret != -ENOENT)
+		return ret;
+	res = drmModeGetResources(fd);
+	if (!res)
+		return -errno;
+	for (int i = 0; i < res->count_connectors && ret; i++) {
+		drmModeConnectorPtr c = drmModeGetConnector(fd, res->connectors[i]);
+
+		if (!c)
+			continue;
+		if (c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK) {
+			*conn_id = c->connector_id;
+			ret = 0;
+		}
+		drmModeFreeConnector(c);
+	}
+	drmModeFreeResources(res);
+	return ret;
+}
+
 int kms_find_plane(int fd, unsigned int pipe, uint64_t plane_type,
 		   uint32_t *plane_id)
 {

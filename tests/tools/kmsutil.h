@@ -37,6 +37,12 @@ int kms_req_add(int fd, drmModeAtomicReq *req, uint32_t obj, uint32_t type,
 /* Find a connector by its type (DRM_MODE_CONNECTOR_*). */
 int kms_find_connector(int fd, uint32_t type, uint32_t *conn_id);
 
+/*
+ * The card's display connector: its Virtual one (vkms, bochs,
+ * virtio-gpu), else the first that is not a writeback one (cirrus's VGA).
+ */
+int kms_find_output(int fd, uint32_t *conn_id);
+
 /* The primary plane that can be used with CRTC index @pipe. */
 int kms_find_plane(int fd, unsigned int pipe, uint64_t plane_type,
 		   uint32_t *plane_id);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # A scanout driver's CRTC mirrored by the core (kms2v4l_mirror_init()):
-# run in a VM whose display is QEMU's standard VGA (bochs-drm) or
-# virtio-gpu, with our build of that driver. DRIVER is its DRM name.
+# run in a VM whose display is QEMU's standard VGA (bochs-drm), Cirrus
+# VGA (cirrus) or virtio-gpu, with our build of that driver. DRIVER is
+# its DRM name.
 # 1. Scenes committed by a KMS client (a solid colour, a gradient) are
 #    captured byte for byte as the framebuffer holds them in XR24, with
 #    alpha 0xff in AR24, and within 1 of the BT.601 reference in NV12,
@@ -12,7 +13,8 @@
 #    mode while a client streams: SOURCE_CHANGE, the stream keeps its
 #    size, and modetest's pattern is captured byte for byte.
 # 2. fbcon: text written to the console shows in a capture equal, byte
-#    for byte, to the fbdev framebuffer (/dev/fb0).
+#    for byte, to the fbdev framebuffer (/dev/fb0); cirrus's console is
+#    RGB565, captured as such and, widened by the core, in XR24.
 # 3. Flips between two colours at the mode's rate: every frame is one
 #    colour (never two flips in one frame), sequence numbers count the
 #    commits, so the colour of every frame follows from its sequence;
@@ -132,16 +134,42 @@ printf '\033[2J\033[Hkms2v4l mirrors %s: the quick brown fox\n' "$drv" >/dev/tty
 sleep 1
 read -r fw fh < <(tr ',' ' ' </sys/class/graphics/fb0/virtual_size)
 stride=$(cat /sys/class/graphics/fb0/stride)
-[ "$stride" = $((fw * 4)) ] || fail "fb0's stride $stride is not ${fw}x4"
-grab "$dev" XR24 /tmp/con.raw
+# fbdev's depth is the driver's preferred one: 32 bpp, or 16 (cirrus)
+cpp=$((stride / fw))
+case "$stride:$cpp" in
+$((fw * 4)):4) fbfmt=XR24 ;;
+$((fw * 2)):2) fbfmt=RGBP ;;
+*) fail "fb0's stride $stride is not ${fw}x4 nor ${fw}x2" ;;
+esac
+grab "$dev" $fbfmt /tmp/con.raw
 head -c $((stride * fh)) /dev/fb0 >/tmp/fb0.raw
 [ "$(stat -c %s /tmp/con.raw)" = $((stride * fh)) ] ||
 	fail "console capture has $(stat -c %s /tmp/con.raw) bytes, fb0 ${fw}x$fh"
 cmp /tmp/fb0.raw /tmp/con.raw >/dev/null ||
 	fail "console capture differs from /dev/fb0 in $(cmp -l /tmp/fb0.raw /tmp/con.raw | wc -l) bytes"
-colours=$(head -c $((stride * 32)) /tmp/con.raw | od -An -v -tx4 -w4 | sort -u | wc -l)
+colours=$(head -c $((stride * 32)) /tmp/con.raw | od -An -v -tx$cpp -w$cpp | sort -u | wc -l)
 [ "$colours" -ge 2 ] || fail "the console's first text lines are blank"
-info "fbcon: ${fw}x$fh console equals /dev/fb0 ($colours colours in its first lines)"
+info "fbcon: ${fw}x$fh console in $fbfmt equals /dev/fb0 ($colours colours in its first lines)"
+if [ $fbfmt = RGBP ]; then
+	# and widened by the core into XR24: each 5/6-bit channel's bits
+	# repeated into the low ones
+	grab "$dev" XR24 /tmp/con32.raw
+	python3 - /tmp/fb0.raw /tmp/con32.raw <<'PY' || fail "the console in XR24"
+import struct, sys
+fb0, got = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+n = len(fb0) // 2
+if len(got) != 4 * n:
+    sys.exit(f"{len(got)} bytes, expected {4 * n}")
+want = bytearray(4 * n)
+for i, (p,) in enumerate(struct.iter_unpack("<H", fb0)):
+    r, g, b = p >> 11, (p >> 5) & 63, p & 31
+    want[4 * i:4 * i + 3] = bytes(((b << 3) | (b >> 2), (g << 2) | (g >> 4), (r << 3) | (r >> 2)))
+bad = sum(1 for i in range(n) if got[4 * i:4 * i + 3] != want[4 * i:4 * i + 3])
+if bad:
+    sys.exit(f"{bad} of {n} pixels differ from the RGB565 console widened")
+PY
+	info "fbcon: the RGB565 console captured in XR24 equals it widened, pixel for pixel"
+fi
 
 # 2b. damage: with partial frames, digits typed into one cell of the
 # console cost about that cell, and every frame still equals the console

@@ -26,8 +26,9 @@
  * an imported dma-buf with CPU access bracketed), and copies into the
  * buffer what the buffer lacks: with V4L2_CID_KMS2V4L_PARTIAL_FRAMES the
  * damage since the frame it holds (see the overview), else the whole
- * frame, converting from XRGB8888 or ARGB8888 into the format the client
- * chose. Pixels of the CRTC the plane does not cover are black. A commit
+ * frame, converting from XRGB8888, ARGB8888, RGB565 or RGB888 into the
+ * format the client chose (a framebuffer in the client's format is
+ * copied as it is). Pixels of the CRTC the plane does not cover are black. A commit
  * made while no buffer is queued waits for the next buffer, and nothing
  * is mapped or copied while nobody streams.
  *
@@ -400,6 +401,38 @@ static bool kms2v4l_mirror_span(const struct kms2v4l_mirror_view *v,
 }
 
 /*
+ * @n pixels of @format at the end of the @n words of @line, widened in
+ * place to XRGB8888 (forwards: pixel i is read before word i is
+ * written, and word i ends at or before pixel i + 1 starts). Bits are
+ * repeated into the low ones, as drm_fb_xrgb8888 conversions do.
+ */
+static void kms2v4l_mirror_widen(u32 *line, int n, u32 format)
+{
+	const u8 *s;
+	u32 p, r, g, b;
+	int i;
+
+	switch (format) {
+	case DRM_FORMAT_RGB565:
+		s = (const u8 *)line + (size_t)n * 2;
+		for (i = 0; i < n; i++, s += 2) {
+			p = get_unaligned_le16(s);
+			r = (p >> 11) & 0x1f;
+			g = (p >> 5) & 0x3f;
+			b = p & 0x1f;
+			line[i] = KMS2V4L_BLACK | ((r << 3 | r >> 2) << 16) |
+				  ((g << 2 | g >> 4) << 8) | (b << 3 | b >> 2);
+		}
+		break;
+	case DRM_FORMAT_RGB888:
+		s = (const u8 *)line + (size_t)n;
+		for (i = 0; i < n; i++, s += 3)
+			line[i] = KMS2V4L_BLACK | s[2] << 16 | s[1] << 8 | s[0];
+		break;
+	}
+}
+
+/*
  * The XRGB8888 pixels [@x1, @x2) of CRTC line @y into @m->line: the
  * plane's where it covers the CRTC, black elsewhere.
  */
@@ -408,6 +441,7 @@ static void kms2v4l_mirror_fetch(struct kms2v4l_mirror *m,
 				 int y, int x1, int x2)
 {
 	const struct drm_framebuffer *fb = v->fb;
+	unsigned int cpp = fb->format->cpp[0];
 	u32 *line = m->line;
 	int a, b, x, sy;
 
@@ -417,11 +451,18 @@ static void kms2v4l_mirror_fetch(struct kms2v4l_mirror *m,
 	}
 	for (x = x1; x < a; x++)
 		line[x - x1] = KMS2V4L_BLACK;
-	if (a < b)
-		kms2v4l_mirror_read(line + (a - x1), &m->data[0],
+	if (a < b) {
+		u32 *span = line + (a - x1);
+
+		/* narrower pixels land at the end of the span's words */
+		kms2v4l_mirror_read((u8 *)span + (size_t)(b - a) * (4 - cpp),
+				    &m->data[0],
 				    (size_t)sy * fb->pitches[0] +
-				    (size_t)(a - v->dst.x1 + v->src.x1) * 4,
-				    (size_t)(b - a) * 4);
+				    (size_t)(a - v->dst.x1 + v->src.x1) * cpp,
+				    (size_t)(b - a) * cpp);
+		if (cpp != 4)
+			kms2v4l_mirror_widen(span, b - a, fb->format->format);
+	}
 	for (x = b; x < x2; x++)
 		line[x - x1] = KMS2V4L_BLACK;
 }
@@ -568,7 +609,8 @@ static bool kms2v4l_mirror_can(const struct drm_framebuffer *fb,
 	u32 in = fb->format->format;
 
 	*direct = in == out->format && fb->format->num_planes == 1;
-	return *direct || in == DRM_FORMAT_XRGB8888 || in == DRM_FORMAT_ARGB8888;
+	return *direct || in == DRM_FORMAT_XRGB8888 || in == DRM_FORMAT_ARGB8888 ||
+	       in == DRM_FORMAT_RGB565 || in == DRM_FORMAT_RGB888;
 }
 
 /* The frame's clip of the view @v, from the mapped framebuffer. */

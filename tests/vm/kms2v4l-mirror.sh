@@ -12,6 +12,8 @@
 #    its name) get the gradient byte for byte. modetest sets another
 #    mode while a client streams: SOURCE_CHANGE, the stream keeps its
 #    size, and modetest's pattern is captured byte for byte.
+# 1c. The cursor plane, where the CRTC has one, is blended into the frame
+#    byte for byte as vkms would compose it.
 # 2. fbcon: text written to the console shows in a capture equal, byte
 #    for byte, to the fbdev framebuffer (/dev/fb0); cirrus's console is
 #    RGB565, captured as such and, widened by the core, in XR24.
@@ -87,6 +89,22 @@ for scene in $scenes; do
 	scene_stop
 done
 info "connector: $conn"
+
+# 1c. a cursor plane (virtio-gpu's CRTC has one; bochs and cirrus none)
+# is in the frames, blended over the primary plane as vkms blends it
+if modetest -M "$drv" -p 2>/dev/null | awk '/[0-9] type:$/ { t = 1 } t && /value:/ { print $2; t = 0 }' |
+	grep -qx 2; then
+	scene_start --driver "$drv" --mode ${W}x${H}@30 --expect /tmp/expect.raw cursor
+	grab "$dev" XR24 /tmp/got.raw
+	cmp /tmp/expect.raw /tmp/got.raw >/dev/null ||
+		fail "cursor scene XR24: $(cmp -l /tmp/expect.raw /tmp/got.raw | wc -l) bytes differ from the primary plane with the cursor blended"
+	# the cursor is there: its 64x64 square at (10,10) differs from the background
+	[ "$(od -An -v -tx4 -w4 -j $(((20 * W + 20) * 4)) -N 4 /tmp/got.raw)" != \
+		"$(od -An -v -tx4 -w4 -j $(((200 * W + 200) * 4)) -N 4 /tmp/got.raw)" ] ||
+		fail "cursor scene: no cursor in the frame"
+	scene_stop
+	info "cursor: the cursor plane blended over the frame, byte for byte"
+fi
 
 # 1b. modetest sets another mode while a client streams: the node queues
 # SOURCE_CHANGE, the running stream keeps its size (its buffers wait),

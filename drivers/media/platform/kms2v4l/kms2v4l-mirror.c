@@ -28,7 +28,12 @@
  * damage since the frame it holds (see the overview), else the whole
  * frame, converting from XRGB8888, ARGB8888, RGB565 or RGB888 into the
  * format the client chose (a framebuffer in the client's format is
- * copied as it is). Pixels of the CRTC the plane does not cover are black. A commit
+ * copied as it is). Pixels of the CRTC the plane does not cover are black.
+ * The CRTC's cursor plane (&drm_crtc.cursor), when it shows an ARGB8888
+ * or XRGB8888 framebuffer unscaled and unrotated, is blended over the
+ * lines it covers, as vkms blends it (premultiplied alpha, DRM's default
+ * blend mode), whatever the client's format; other planes are not
+ * shown. A commit
  * made while no buffer is queued waits for the next buffer, and nothing
  * is mapped or copied while nobody streams.
  *
@@ -107,6 +112,11 @@ static const u32 kms2v4l_mirror_formats[] = {
  *	plane shows nothing on the CRTC
  * @src: the part of @fb the plane shows, in whole pixels
  * @dst: where it shows it, CRTC coordinates
+ * @cursor: the cursor plane's framebuffer (a reference) when it shows
+ *	one on the CRTC the core can blend (see kms2v4l_mirror_cursor()),
+ *	NULL otherwise
+ * @cursor_src: the part of @cursor it shows, in whole pixels
+ * @cursor_dst: where it shows it, CRTC coordinates (the same size)
  * @shown: the commit's CRTC state (as a key), on/off and mode size
  * @commit: commits on the CRTC up to this one
  * @time: when the commit's update call came
@@ -115,9 +125,24 @@ struct kms2v4l_mirror_view {
 	struct drm_framebuffer *fb;
 	struct drm_rect src;
 	struct drm_rect dst;
+	struct drm_framebuffer *cursor;
+	struct drm_rect cursor_src;
+	struct drm_rect cursor_dst;
 	struct kms2v4l_shown shown;
 	u64 commit;
 	ktime_t time;
+};
+
+/**
+ * struct kms2v4l_mirror_map - a framebuffer the worker has mapped
+ * @fb: the framebuffer (a reference), NULL if none
+ * @map: its mapping
+ * @data: its mapping at the first pixel of each plane
+ */
+struct kms2v4l_mirror_map {
+	struct drm_framebuffer *fb;
+	struct iosys_map map[DRM_FORMAT_MAX_PLANES];
+	struct iosys_map data[DRM_FORMAT_MAX_PLANES];
 };
 
 /**
@@ -133,13 +158,13 @@ struct kms2v4l_mirror_view {
  * @touched: a commit kept @reading on the screen during the copy (its
  *	damage may have been drawn into it meanwhile); under @lock
  * @read_done: woken when @reading goes back to NULL
- * @mapped: the framebuffer @map maps (a reference), NULL if none; worker
- *	and @stop only
- * @map: its mapping
- * @data: its mapping at the first pixel of each plane
+ * @mapped: the primary plane's framebuffer, mapped (kept while it stays
+ *	the one shown); worker and @stop only
+ * @cursor_mapped: the cursor's, the same way
  * @done: the commit whose frame was delivered last in this stream;
  *	worker and @start only
- * @line: one line of XRGB8888 pixels, for the conversions
+ * @line: one line of XRGB8888 pixels, for the conversions, followed by
+ *	as many for the cursor's pixels on that line
  * @line_size: bytes at @line
  * @read_bytes: framebuffer bytes read for frames, since the node was made
  * @copies: frames copied (delivered or not), since the node was made
@@ -154,9 +179,8 @@ struct kms2v4l_mirror {
 	struct drm_framebuffer *reading;
 	bool touched;
 	wait_queue_head_t read_done;
-	struct drm_framebuffer *mapped;
-	struct iosys_map map[DRM_FORMAT_MAX_PLANES];
-	struct iosys_map data[DRM_FORMAT_MAX_PLANES];
+	struct kms2v4l_mirror_map mapped;
+	struct kms2v4l_mirror_map cursor_mapped;
 	u64 done;
 	u32 *line;
 	size_t line_size;
@@ -176,7 +200,7 @@ static void kms2v4l_mirror_unmap(struct kms2v4l_mirror *m);
  */
 static void kms2v4l_mirror_unplug(struct kms2v4l_mirror *m)
 {
-	struct drm_framebuffer *fb;
+	struct drm_framebuffer *fb, *cursor;
 	unsigned long flags;
 
 	kms2v4l_detach(m->src);
@@ -186,10 +210,14 @@ static void kms2v4l_mirror_unplug(struct kms2v4l_mirror *m)
 	m->debugfs = NULL;
 	spin_lock_irqsave(&m->lock, flags);
 	fb = m->view.fb;
+	cursor = m->view.cursor;
 	m->view.fb = NULL;
+	m->view.cursor = NULL;
 	spin_unlock_irqrestore(&m->lock, flags);
 	if (fb)
 		drm_framebuffer_put(fb);
+	if (cursor)
+		drm_framebuffer_put(cursor);
 }
 
 /* Whether the worker is copying a frame from @fb. */
@@ -203,6 +231,24 @@ static bool kms2v4l_mirror_reads(struct kms2v4l_mirror *m,
 	reads = m->reading == fb;
 	spin_unlock_irqrestore(&m->lock, flags);
 	return reads;
+}
+
+/*
+ * Whether cursor plane state @ps shows on @crtc a framebuffer the core
+ * blends: ARGB8888 or XRGB8888, unscaled, unrotated.
+ */
+static bool kms2v4l_mirror_cursor(const struct drm_plane_state *ps,
+				  const struct drm_crtc *crtc)
+{
+	u32 format;
+
+	if (ps->crtc != crtc || !ps->visible || !ps->fb ||
+	    ps->fb->format->num_planes != 1 || ps->rotation != DRM_MODE_ROTATE_0 ||
+	    drm_rect_width(&ps->src) >> 16 != drm_rect_width(&ps->dst) ||
+	    drm_rect_height(&ps->src) >> 16 != drm_rect_height(&ps->dst))
+		return false;
+	format = ps->fb->format->format;
+	return format == DRM_FORMAT_ARGB8888 || format == DRM_FORMAT_XRGB8888;
 }
 
 /**
@@ -229,8 +275,9 @@ void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
 			   const struct drm_crtc_state *cs)
 {
 	struct drm_crtc *crtc = m->crtc;
-	const struct drm_plane_state *ps;
+	const struct drm_plane_state *ps, *cps = NULL;
 	struct drm_framebuffer *fb, *old = NULL;
+	struct drm_framebuffer *cfb = NULL, *old_cursor = NULL;
 	struct kms2v4l_mirror_view *v = &m->view;
 	struct drm_framebuffer *leaving = NULL;
 	unsigned long flags;
@@ -239,6 +286,12 @@ void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
 	fb = ps && ps->crtc == crtc && ps->visible ? ps->fb : NULL;
 	if (fb)
 		drm_framebuffer_get(fb);
+	if (crtc->cursor)
+		cps = drm_atomic_get_new_plane_state(state, crtc->cursor);
+	if (cps && kms2v4l_mirror_cursor(cps, crtc)) {
+		cfb = cps->fb;
+		drm_framebuffer_get(cfb);
+	}
 
 	spin_lock_irqsave(&m->lock, flags);
 	if (ps) {
@@ -249,6 +302,15 @@ void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
 			      drm_rect_width(&ps->src) >> 16,
 			      drm_rect_height(&ps->src) >> 16);
 		v->dst = ps->dst;
+	}
+	if (cps) {
+		old_cursor = v->cursor;
+		v->cursor = cfb;
+		cfb = NULL;
+		drm_rect_init(&v->cursor_src, cps->src.x1 >> 16, cps->src.y1 >> 16,
+			      drm_rect_width(&cps->src) >> 16,
+			      drm_rect_height(&cps->src) >> 16);
+		v->cursor_dst = cps->dst;
 	}
 	/* One commit may reach several of the driver's hooks. */
 	if (v->shown.state != cs || !v->commit)
@@ -274,11 +336,15 @@ void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
 		drm_framebuffer_put(fb);
 	if (old)
 		drm_framebuffer_put(old);
+	if (cfb)
+		drm_framebuffer_put(cfb);
+	if (old_cursor)
+		drm_framebuffer_put(old_cursor);
 	if (!cs->active && drm_dev_is_unplugged(crtc->dev))
 		kms2v4l_mirror_unplug(m);
 }
 
-/* The current view, with a reference on its framebuffer (if any). */
+/* The current view, with references on its framebuffers (if any). */
 static void kms2v4l_mirror_snapshot(struct kms2v4l_mirror *m,
 				    struct kms2v4l_mirror_view *v)
 {
@@ -288,6 +354,8 @@ static void kms2v4l_mirror_snapshot(struct kms2v4l_mirror *m,
 	*v = m->view;
 	if (v->fb)
 		drm_framebuffer_get(v->fb);
+	if (v->cursor)
+		drm_framebuffer_get(v->cursor);
 	spin_unlock_irqrestore(&m->lock, flags);
 }
 
@@ -331,29 +399,35 @@ static bool kms2v4l_mirror_end_read(struct kms2v4l_mirror *m)
 	return whole;
 }
 
-static void kms2v4l_mirror_unmap(struct kms2v4l_mirror *m)
+static void kms2v4l_mirror_unmap_fb(struct kms2v4l_mirror_map *mm)
 {
-	if (!m->mapped)
+	if (!mm->fb)
 		return;
-	drm_gem_fb_vunmap(m->mapped, m->map);
-	drm_framebuffer_put(m->mapped);
-	m->mapped = NULL;
+	drm_gem_fb_vunmap(mm->fb, mm->map);
+	drm_framebuffer_put(mm->fb);
+	mm->fb = NULL;
 }
 
-/* Map @fb (keeping the mapping while it stays the one shown). */
-static int kms2v4l_mirror_map(struct kms2v4l_mirror *m,
+static void kms2v4l_mirror_unmap(struct kms2v4l_mirror *m)
+{
+	kms2v4l_mirror_unmap_fb(&m->mapped);
+	kms2v4l_mirror_unmap_fb(&m->cursor_mapped);
+}
+
+/* Map @fb into @mm (keeping the mapping while it stays the one shown). */
+static int kms2v4l_mirror_map(struct kms2v4l_mirror_map *mm,
 			      struct drm_framebuffer *fb)
 {
 	int ret;
 
-	if (m->mapped == fb)
+	if (mm->fb == fb)
 		return 0;
-	kms2v4l_mirror_unmap(m);
-	ret = drm_gem_fb_vmap(fb, m->map, m->data);
+	kms2v4l_mirror_unmap_fb(mm);
+	ret = drm_gem_fb_vmap(fb, mm->map, mm->data);
 	if (ret)
 		return ret;
 	drm_framebuffer_get(fb);
-	m->mapped = fb;
+	mm->fb = fb;
 	return 0;
 }
 
@@ -456,7 +530,7 @@ static void kms2v4l_mirror_fetch(struct kms2v4l_mirror *m,
 
 		/* narrower pixels land at the end of the span's words */
 		kms2v4l_mirror_read((u8 *)span + (size_t)(b - a) * (4 - cpp),
-				    &m->data[0],
+				    &m->mapped.data[0],
 				    (size_t)sy * fb->pitches[0] +
 				    (size_t)(a - v->dst.x1 + v->src.x1) * cpp,
 				    (size_t)(b - a) * cpp);
@@ -485,7 +559,7 @@ static void kms2v4l_mirror_copy_line(struct kms2v4l_mirror *m,
 		return;
 	}
 	memset(dst + x1 * cpp, 0, (size_t)(a - x1) * cpp);
-	kms2v4l_mirror_read(dst + a * cpp, &m->data[0],
+	kms2v4l_mirror_read(dst + a * cpp, &m->mapped.data[0],
 			    (size_t)sy * fb->pitches[0] +
 			    (size_t)(a - v->dst.x1 + v->src.x1) * cpp,
 			    (size_t)(b - a) * cpp);
@@ -602,38 +676,101 @@ static void kms2v4l_mirror_store(struct kms2v4l_mirror *m,
 	}
 }
 
+/* Whether kms2v4l_mirror_fetch() reads @fb's format. */
+static bool kms2v4l_mirror_fetches(const struct drm_framebuffer *fb)
+{
+	u32 in = fb->format->format;
+
+	return in == DRM_FORMAT_XRGB8888 || in == DRM_FORMAT_ARGB8888 ||
+	       in == DRM_FORMAT_RGB565 || in == DRM_FORMAT_RGB888;
+}
+
 /* Whether the frame's format can be made from @fb's. */
 static bool kms2v4l_mirror_can(const struct drm_framebuffer *fb,
 			       const struct drm_format_info *out, bool *direct)
 {
-	u32 in = fb->format->format;
-
-	*direct = in == out->format && fb->format->num_planes == 1;
-	return *direct || in == DRM_FORMAT_XRGB8888 || in == DRM_FORMAT_ARGB8888 ||
-	       in == DRM_FORMAT_RGB565 || in == DRM_FORMAT_RGB888;
+	*direct = fb->format->format == out->format && fb->format->num_planes == 1;
+	return *direct || kms2v4l_mirror_fetches(fb);
 }
 
-/* The frame's clip of the view @v, from the mapped framebuffer. */
+/*
+ * One 8-bit channel of premultiplied @s over @d with alpha @a, the way
+ * vkms blends planes: in 16 bits, rounded, then narrowed with rounding.
+ */
+static u32 kms2v4l_blend_channel(u32 s, u32 d, u32 a)
+{
+	u64 v = (u64)s * 257 * 0xffff + (u64)d * 257 * (0xffff - a * 257);
+	u32 c = div_u64(v + 0xffff / 2, 0xffff);
+
+	return (c + 257 / 2) / 257;
+}
+
+/*
+ * The cursor of @v over @m->line, the pixels [@x1, @x2) of CRTC line @y
+ * (which the cursor covers, at least in part).
+ */
+static void kms2v4l_mirror_blend_cursor(struct kms2v4l_mirror *m,
+					const struct kms2v4l_mirror_view *v,
+					int y, int x1, int x2)
+{
+	const struct drm_framebuffer *c = v->cursor;
+	bool opaque = c->format->format == DRM_FORMAT_XRGB8888;
+	int a = max(x1, v->cursor_dst.x1), b = min(x2, v->cursor_dst.x2), i;
+	u32 *line = m->line + (a - x1), *span = m->line + (x2 - x1);
+	u32 p, d, alpha;
+
+	kms2v4l_mirror_read(span, &m->cursor_mapped.data[0],
+			    (size_t)(y - v->cursor_dst.y1 + v->cursor_src.y1) * c->pitches[0] +
+			    (size_t)(a - v->cursor_dst.x1 + v->cursor_src.x1) * 4,
+			    (size_t)(b - a) * 4);
+	for (i = 0; i < b - a; i++) {
+		p = span[i];
+		alpha = opaque ? 0xff : p >> 24;
+		if (alpha == 0xff) {
+			line[i] = p | KMS2V4L_BLACK;
+			continue;
+		}
+		d = line[i];
+		line[i] = KMS2V4L_BLACK |
+			  kms2v4l_blend_channel((p >> 16) & 0xff, (d >> 16) & 0xff, alpha) << 16 |
+			  kms2v4l_blend_channel((p >> 8) & 0xff, (d >> 8) & 0xff, alpha) << 8 |
+			  kms2v4l_blend_channel(p & 0xff, d & 0xff, alpha);
+	}
+}
+
+/*
+ * The frame's clip of the view @v, from the mapped framebuffer, and of
+ * its cursor if @cursor (mapped too).
+ */
 static void kms2v4l_mirror_copy(struct kms2v4l_mirror *m,
 				const struct kms2v4l_mirror_view *v,
-				const struct kms2v4l_frame *frame, bool direct)
+				const struct kms2v4l_frame *frame, bool direct,
+				bool cursor)
 {
 	const struct drm_rect *clip = &frame->clip;
+	const struct drm_rect *cd = &v->cursor_dst;
 	u8 *base = frame->map.vaddr;
+	bool over;
 	int y;
 
 	m->copies++;
 	if (drm_rect_visible(clip))
 		m->read_bytes += (u64)drm_rect_width(clip) * drm_rect_height(clip) *
 				 v->fb->format->cpp[0];
+	/* the cursor needs the XRGB8888 line: not for a format only copied */
+	cursor = cursor && kms2v4l_mirror_fetches(v->fb) &&
+		 clip->x1 < cd->x2 && cd->x1 < clip->x2;
 
 	for (y = clip->y1; y < clip->y2; y++) {
-		if (direct) {
+		over = cursor && y >= cd->y1 && y < cd->y2;
+		if (direct && !over) {
 			kms2v4l_mirror_copy_line(m, v, base + (size_t)y * frame->pitch,
 						 y, clip->x1, clip->x2);
 			continue;
 		}
 		kms2v4l_mirror_fetch(m, v, y, clip->x1, clip->x2);
+		if (over)
+			kms2v4l_mirror_blend_cursor(m, v, y, clip->x1, clip->x2);
 		kms2v4l_mirror_store(m, frame, y, clip->x1, clip->x2);
 	}
 }
@@ -651,7 +788,7 @@ static void kms2v4l_mirror_frame(struct kms2v4l_mirror *m,
 	struct drm_framebuffer *fb = v->fb;
 	struct kms2v4l_frame frame;
 	size_t need;
-	bool direct, moved;
+	bool direct, moved, cursor;
 	int ret;
 
 	if (!kms2v4l_frame_wanted(src))
@@ -661,13 +798,19 @@ static void kms2v4l_mirror_frame(struct kms2v4l_mirror *m,
 				     node, &fb->format->format);
 		return;
 	}
-	ret = kms2v4l_mirror_map(m, fb);
+	ret = kms2v4l_mirror_map(&m->mapped, fb);
 	if (ret) {
 		dev_warn_ratelimited(&src->vdev.dev, "%s: cannot map framebuffer %u: %d\n",
 				     node, fb->base.id, ret);
 		return;
 	}
-	need = (size_t)v->shown.width * sizeof(u32);
+	/* a cursor that cannot be read is left out, the frame is not */
+	cursor = v->cursor && !kms2v4l_mirror_map(&m->cursor_mapped, v->cursor);
+	if (v->cursor && !cursor)
+		dev_warn_ratelimited(&src->vdev.dev, "%s: cannot map cursor framebuffer %u\n",
+				     node, v->cursor->base.id);
+	/* a line, and the cursor's part of it */
+	need = 2 * (size_t)v->shown.width * sizeof(u32);
 	if (need > m->line_size) {
 		kfree(m->line);
 		m->line = kmalloc(need, GFP_KERNEL);
@@ -681,6 +824,11 @@ static void kms2v4l_mirror_frame(struct kms2v4l_mirror *m,
 				     node, fb->base.id, ret);
 		return;
 	}
+	if (cursor && drm_gem_fb_begin_cpu_access(v->cursor, DMA_FROM_DEVICE)) {
+		dev_warn_ratelimited(&src->vdev.dev, "%s: no CPU access to cursor framebuffer %u\n",
+				     node, v->cursor->base.id);
+		cursor = false;
+	}
 
 	ret = kms2v4l_frame_begin_shown(src, &v->shown, &frame);
 	if (ret)
@@ -691,7 +839,7 @@ static void kms2v4l_mirror_frame(struct kms2v4l_mirror *m,
 				     node, &fb->format->format, &frame.format->format);
 		ret = -EINVAL;
 	} else if (kms2v4l_mirror_begin_read(m, v)) {
-		kms2v4l_mirror_copy(m, v, &frame, direct);
+		kms2v4l_mirror_copy(m, v, &frame, direct, cursor);
 		moved = !kms2v4l_mirror_end_read(m);
 	} else {
 		moved = true;
@@ -703,6 +851,8 @@ static void kms2v4l_mirror_frame(struct kms2v4l_mirror *m,
 		m->done = v->commit;
 
 end_access:
+	if (cursor)
+		drm_gem_fb_end_cpu_access(v->cursor, DMA_FROM_DEVICE);
 	drm_gem_fb_end_cpu_access(fb, DMA_FROM_DEVICE);
 }
 
@@ -717,6 +867,8 @@ static void kms2v4l_mirror_work(struct work_struct *work)
 		kms2v4l_mirror_frame(m, &v);
 	if (v.fb)
 		drm_framebuffer_put(v.fb);
+	if (v.cursor)
+		drm_framebuffer_put(v.cursor);
 }
 
 static int kms2v4l_mirror_start(struct kms2v4l_source *src)
@@ -764,6 +916,8 @@ static void kms2v4l_mirror_release(struct drm_device *drm, void *data)
 	debugfs_remove_recursive(m->debugfs);
 	if (m->view.fb)
 		drm_framebuffer_put(m->view.fb);
+	if (m->view.cursor)
+		drm_framebuffer_put(m->view.cursor);
 	m->src->mirror = NULL;
 	kfree(m->line);
 	kfree(m);
@@ -779,11 +933,12 @@ static void kms2v4l_mirror_release(struct drm_device *drm, void *data)
  * kms2v4l_crtc_update() from the hooks where its commit reaches the
  * screen (see the DOC section "mirroring a CRTC") and nothing else: the
  * core copies the frames from the primary plane's framebuffers, which
- * must be GEM framebuffers (drm_gem_fb_vmap() maps them). Its formats
+ * must be GEM framebuffers (drm_gem_fb_vmap() maps them), and from the
+ * cursor plane's (&drm_crtc.cursor), blended over them. Its formats
  * are XRGB8888 (the default), ARGB8888, RGB565, RGB888, YUYV, YUV420 and
- * NV12, made from XRGB8888 or ARGB8888 framebuffers; a framebuffer of
- * another format can only be captured in that format, where the node
- * offers it. The node and the mirror go when the DRM device is released.
+ * NV12, made from XRGB8888, ARGB8888, RGB565 or RGB888 framebuffers; a
+ * framebuffer of another format can only be captured in that format,
+ * where the node offers it (without the cursor). The node and the mirror go when the DRM device is released.
  *
  * Return: the source, or an ERR_PTR() on failure.
  */

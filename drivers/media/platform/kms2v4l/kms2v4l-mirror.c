@@ -938,7 +938,8 @@ static void kms2v4l_mirror_release(struct drm_device *drm, void *data)
  * are XRGB8888 (the default), ARGB8888, RGB565, RGB888, YUYV, YUV420 and
  * NV12, made from XRGB8888, ARGB8888, RGB565 or RGB888 framebuffers; a
  * framebuffer of another format can only be captured in that format,
- * where the node offers it (without the cursor). The node and the mirror go when the DRM device is released.
+ * where the node offers it (without the cursor). The node and the
+ * mirror go when the DRM device is released.
  *
  * Return: the source, or an ERR_PTR() on failure.
  */

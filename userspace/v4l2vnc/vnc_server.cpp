@@ -581,8 +581,8 @@ void VncServer::accept_one()
 	// the viewer's thread, which FD_SETs whatever pipe() gave: -1 when out
 	// of descriptors (an abort, or a write before its fd_set).  That pipe
 	// is taken here as a spare, and handshake() closes the spare just
-	// before libvncserver's pipe() reuses its numbers, under fd_mu_.
-	std::lock_guard<std::mutex> fl(fd_mu_);
+	// before libvncserver's pipe() reuses its numbers, under fd_mutex().
+	std::lock_guard<std::mutex> fl(fd_mutex());
 	int fd = accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
@@ -829,7 +829,12 @@ void VncServer::handshake(uint64_t id, UniqueFd fd)
 		g = tls_handshake(fd.get(), deadline, tls, buf, have);
 	if (g.verdict == GateVerdict::kWebSocket && tls) {
 		int pair[2];
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+		int made;
+		{
+			std::lock_guard<std::mutex> fl(fd_mutex());
+			made = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+		}
+		if (made < 0) {
 			g = {GateVerdict::kReject,
 			     std::string("socketpair: ") + std::strerror(errno),
 			     {},
@@ -912,7 +917,7 @@ void VncServer::handshake(uint64_t id, UniqueFd fd)
 			// even when the viewer is gone at once.
 			rfbIncrClientRef(cl);
 			{
-				std::lock_guard<std::mutex> fl(fd_mu_);
+				std::lock_guard<std::mutex> fl(fd_mutex());
 				std::lock_guard<std::mutex> l(conn_mu_);
 				auto it = conns_.find(id);
 				if (it != conns_.end())

@@ -202,9 +202,6 @@ private:
 	std::atomic<uint64_t> auth_failures_{0}, blocked_{0};
 	Blacklist blacklist_; // under conn_mu_
 	Clock::time_point accept_paused_until_{};
-	// Serializes the file descriptors accept_one() takes with the pipe
-	// rfbStartOnHoldClient() makes in place of a connection's spare.
-	std::mutex fd_mu_;
 	bool unix_ = false;
 
 	// Connections (accept to close), keyed by an id of ours.

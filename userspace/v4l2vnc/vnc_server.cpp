@@ -274,6 +274,11 @@ struct VncCallbacks {
 			std::free(e);
 		}
 		cl->extensions = nullptr;
+		// Nor the WebSocket context it allocates for each WebSocket
+		// viewer (one calloc of 45 KB, found by vm.v4l2vnc-hostile's
+		// leak check): any local process can send the Origin header.
+		free(cl->wsctx);
+		cl->wsctx = nullptr;
 		// Never dropped (unlike input over the limit): its keys and
 		// buttons must be released.
 		v->push_event({VncServer::InputEvent::kGone, conn_id(cl), 0, 0, 0}, true);

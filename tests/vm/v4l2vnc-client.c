@@ -47,10 +47,11 @@
  *                                           speak; after SECS seconds prints
  *                                           "flood: N open, C closed by the
  *                                           server", sends junk on the rest
- *   v4l2vnc-client slowloris HOST:PORT SRC N SECS ws|http
+ *   v4l2vnc-client slowloris HOST:PORT SRC N SECS ws|http|tls
  *                                           N connections trickling a request
- *                                           (a WebSocket upgrade or an HTTP
- *                                           GET) one byte every 250 ms, each
+ *                                           (a WebSocket upgrade, an HTTP GET
+ *                                           or a TLS ClientHello record of
+ *                                           512 bytes) one byte every 250 ms, each
  *                                           reopened when the server closes
  *                                           it; prints "slowloris: C closed,
  *                                           longest held MS ms"
@@ -59,6 +60,14 @@
  *                                           response, again and again; prints
  *                                           "passwords: T tries, F failed
  *                                           checks, R refused"
+ *   v4l2vnc-client junk HOST:PORT SRC N     N connections, each sending junk
+ *                                           where a TLS ClientHello belongs
+ *                                           (half: a TLS record header with
+ *                                           junk inside; half: no TLS at all)
+ *                                           and reading until the server
+ *                                           closes (8 s at most); prints "junk:
+ *                                           C of N closed within 8 s, longest
+ *                                           MS ms"
  *   v4l2vnc-client http HOST:PORT PATH      one GET; prints "http: STATUS MS ms"
  *   v4l2vnc-client messages HOST:PORT [FIRST STEP]
  *                                           malformed and oversized RFB
@@ -567,7 +576,16 @@ static int slowloris(const char *hostport, const char *src, int n, int secs, con
 			       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 			       "Sec-WebSocket-Version: 13\r\n\r\n",
 			       hostport, hostport);
-	else
+	else if (!strcmp(kind, "tls")) {
+		/* A handshake record of 512 bytes: ClientHello, TLS 1.2, the
+		 * rest zeros (never reached at this pace). */
+		static const unsigned char hello[] = {0x16, 0x03, 0x01, 0x02, 0x00,
+						      0x01, 0x00, 0x01, 0xfc, 0x03, 0x03};
+
+		memset(req, 0, sizeof(req));
+		memcpy(req, hello, sizeof(hello));
+		len = 5 + 512;
+	} else
 		/* Longer than the trickle gets through in SECS seconds. */
 		len = snprintf(req, sizeof(req), "GET /vnc.html HTTP/1.1\r\nHost: %s\r\n%0900d\r\n\r\n",
 			       hostport, 0);
@@ -605,6 +623,47 @@ static int slowloris(const char *hostport, const char *src, int n, int secs, con
 		}
 	printf("slowloris: %d closed, longest held %ld ms, %d open at the end\n", closed, longest,
 	       open_now);
+	return 0;
+}
+
+static int junk(const char *hostport, const char *src, int n)
+{
+	/* A TLS record header (handshake, 32 bytes) with no handshake inside,
+	 * and bytes that are not TLS at all. */
+	static const char tls_junk[] = "\x16\x03\x01\x00\x20"
+				       "\xff\xff\xff\xff\xff\xff\xff\xff junk, not a ClientHello";
+	static const char plain_junk[] = "\xff\xfe junk where a ClientHello belongs\r\n\r\n";
+	int closed = 0;
+	long longest = 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *buf = i % 2 ? plain_junk : tls_junk;
+		size_t len = i % 2 ? sizeof(plain_junk) - 1 : 5 + 32;
+		int fd = tcp_open(hostport, src, 0, 0);
+		double t0 = now(), end = t0 + 8;
+
+		if (fd < 0) {
+			perror("v4l2vnc-client: junk: connect");
+			return 1;
+		}
+		if (send(fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len) {
+			close(fd);
+			continue;
+		}
+		while (now() < end) {
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+
+			if (poll(&p, 1, 100) > 0 && drained_closed(fd)) {
+				long held = ms_since(t0);
+
+				longest = held > longest ? held : longest;
+				closed++;
+				break;
+			}
+		}
+		close(fd);
+	}
+	printf("junk: %d of %d closed within 8 s, longest %ld ms\n", closed, n, longest);
 	return 0;
 }
 
@@ -1152,6 +1211,8 @@ int main(int argc, char **argv)
 		return slowloris(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), argv[6]);
 	if (argc == 5 && !strcmp(argv[1], "passwords"))
 		return passwords(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 5 && !strcmp(argv[1], "junk"))
+		return junk(argv[2], argv[3], atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "http"))
 		return http(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "messages"))

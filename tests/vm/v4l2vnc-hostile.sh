@@ -18,8 +18,19 @@
 # the handshake deadline and the blacklist did their part, every message
 # got its answer (valid: served, invalid: dropped).  Then the same for $E s
 # of silent connections while the daemon is out of file descriptors
-# (prlimit): no spinning, the viewer and capture go on.  At the end the
-# daemon exits 0 on SIGTERM with no sanitizer report (leaks included).
+# (prlimit): no spinning, the viewer and capture go on, and once the
+# limit is back noVNC's page is served within 4 s.  The daemon then exits
+# 0 on SIGTERM with no sanitizer report (leaks included).  Then the TLS
+# web path (--tls-generate: HTTPS on the web port, wss on the VNC port)
+# on a new daemon: for $A s, 500 silent connections on each port,
+# slowloris trickling a TLS ClientHello into each, junk where the
+# ClientHello belongs (a TLS record with no handshake inside, and bytes
+# that are no TLS at all) on each; the viewer keeps half its rate,
+# capture half its frame rate, the junk is closed within 8 s (the 5 s
+# handshake deadline at most), the slowloris on the VNC port is cut at
+# that deadline (GnuTLS's own timeout restarted with each byte), and a wss
+# upgrade from our https origin and the page over HTTPS are served
+# meanwhile; no sanitizer report at the end either.
 # Ratios within one run: the VM's speed varies.
 . "$(dirname "$0")/lib.sh"
 V=$KMS2V4L_BUILD/userspace/v4l2vnc/v4l2vnc-asan
@@ -57,7 +68,7 @@ wait_listen "127\\.0\\.0\\.1:$WEB " "$pid" /tmp/v4l2vnc.log
 
 sanitizer_reports() { cat "$san"/* 2>/dev/null | head -60 || true; }
 diagnose() {
-	ss -tan 2>/dev/null | awk '$4 ~ /:(5901|6081)$/ { print $1, $4 }' | sort | uniq -c >&2 || true
+	ss -tan 2>/dev/null | awk '$4 ~ /:(590[12]|608[12])$/ { print $1, $4 }' | sort | uniq -c >&2 || true
 	[ -z "$pid" ] || ls "/proc/$pid/fd" 2>/dev/null | wc -l >&2 || true
 	[ -z "$pid" ] || grep -E 'State|Threads' "/proc/$pid/status" >&2 || true
 	tail -30 /tmp/v4l2vnc.log >&2 || true
@@ -153,9 +164,9 @@ grep -q '^http: 200 ' /tmp/http.out || die "noVNC's page not served during the a
 # Out of file descriptors (EMFILE): the daemon may open only 8 more while
 # 100 silent connections hit each port for $E s.  Accepting pauses
 # instead of spinning (VNC: logged; web: libmicrohttpd), the viewer and
-# capture go on.  (Not checked: new clients once the limit is back;
-# noVNC's page is answered only after libmicrohttpd's 30 s idle timeout
-# then, see the README's known gaps.)
+# capture go on.  Once the limit is back, noVNC's page at once (it took
+# 31 s: libmicrohttpd watched its listening socket again only in a run
+# after the one that freed a connection, which came at an idle timeout).
 limit=$(prlimit --pid "$pid" --nofile --output SOFT,HARD --noheadings | awk '{ print $1 ":" $2 }')
 # The limit is on fd numbers: 8 free ones below it.
 room=$(ls "/proc/$pid/fd" | awk '{ used[$1] } END { for (n = 0; free < 8; n++) if (!(n in used)) free++; print n }')
@@ -171,19 +182,85 @@ read -r u4 f4 c4 t4 <<<"$s"
 prlimit --pid "$pid" --nofile="$limit" || die "prlimit"
 fd_u=$((u4 - u3)) fd_f=$((f4 - f3)) fd_t=$((t4 - t3)) fd_cpu=$(((c4 - c3) * 100 / (t4 - t3)))
 info "at the fd limit: $fd_u updates, $fd_f frames, $fd_cpu % CPU in $fd_t ms"
+"$C" http 127.0.0.1:$WEB /vnc.html >/tmp/http-after.out || true
+back=$(sed -n 's/^http: 200 \([0-9]*\) ms$/\1/p' /tmp/http-after.out)
+info "noVNC's page once the fd limit is back: $(cat /tmp/http-after.out)"
+[ -n "$back" ] && [ "$back" -le 4000 ] ||
+	die "noVNC's page not served within 4 s once the fd limit was back: $(cat /tmp/http-after.out)"
 grep -q 'VNC accept: Too many open files; pausing' /tmp/v4l2vnc.log ||
 	die "the VNC port never hit the fd limit"
 rates_hold "at the fd limit" "$fd_u" "$fd_f" "$fd_t" "$fd_cpu"
 
 # SIGTERM: a clean exit, and only then the leak check has run.
-stop_within "$pid" 15
-pid=
-if ls "$san"/* >/dev/null 2>&1; then
-	sanitizer_reports
-	fail "sanitizer reports in $san"
-fi
-grep -E 'runtime error|AddressSanitizer|LeakSanitizer' /tmp/v4l2vnc.log && fail "sanitizer output in the daemon's log"
-kill "$vpid" 2>/dev/null || true
-vpid=
+sanitizers_clean() {
+	stop_within "$pid" 15
+	pid=
+	if ls "$san"/* >/dev/null 2>&1; then
+		sanitizer_reports
+		fail "sanitizer reports in $san"
+	fi
+	! grep -E 'runtime error|AddressSanitizer|LeakSanitizer' /tmp/v4l2vnc.log ||
+		fail "sanitizer output in the daemon's log"
+	kill "$vpid" 2>/dev/null || true
+	vpid=
+}
+sanitizers_clean
+
+# The TLS web path.  Same password, same viewer (plain RFB on the VNC
+# port), new ports.
+PORT=5902 WEB=6082
+ASAN_OPTIONS=log_path=$san/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$san/ubsan:print_stacktrace=1:halt_on_error=1 \
+	"$V" --device "$dev" --format XR24 --size 640x480 --listen 127.0.0.1 --port $PORT \
+	--web $WEB --tls-generate --password-file /tmp/vnc-password --input 2>/tmp/v4l2vnc.log &
+pid=$!
+wait_listen "127\\.0\\.0\\.1:$PORT " "$pid" /tmp/v4l2vnc.log
+wait_listen "127\\.0\\.0\\.1:$WEB " "$pid" /tmp/v4l2vnc.log
+"$C" count 127.0.0.1:$PORT 600 >/tmp/viewer.out 2>/tmp/viewer.err &
+vpid=$!
+sleep 2
+s=$(snap) || exit 1
+read -r u0 f0 c0 t0 <<<"$s"
+sleep $B
+s=$(snap) || exit 1
+read -r u1 f1 c1 t1 <<<"$s"
+base_u=$((u1 - u0)) base_f=$((f1 - f0)) base_t=$((t1 - t0))
+base_cpu=$(((c1 - c0) * 100 / base_t))
+info "TLS, alone: $base_u updates, $base_f frames, $base_cpu % CPU in $base_t ms"
+[ "$base_u" -ge 5 ] || die "baseline too small to compare ($base_u updates)"
+h flood 127.0.0.1:$PORT 127.0.0.2 500 $A >/tmp/flood-vnc.out
+h flood 127.0.0.1:$WEB 127.0.0.2 500 $A >/tmp/flood-web.out
+h slowloris 127.0.0.1:$PORT 127.0.0.4 6 $A tls >/tmp/slow-vnc.out
+h slowloris 127.0.0.1:$WEB 127.0.0.5 48 $A tls >/tmp/slow-web.out
+h junk 127.0.0.1:$PORT 127.0.0.7 10 >/tmp/junk-vnc.out
+h junk 127.0.0.1:$WEB 127.0.0.7 10 >/tmp/junk-web.out
+sleep 4
+wss=$(python3 "$(dirname "$0")/ws-probe.py" https://127.0.0.1:$WEB /websockify $PORT -k | tail -1) || true
+curl -sk --max-time 10 -o /dev/null -w '%{http_code} %{time_total}\n' \
+	https://127.0.0.1:$WEB/vnc.html >/tmp/https.out || true
+failed=
+for p in "${hostile[@]}"; do wait "$p" || failed+=" $p"; done
+hostile=()
+s=$(snap) || exit 1
+read -r u2 f2 c2 t2 <<<"$s"
+att_u=$((u2 - u1)) att_f=$((f2 - f1)) att_t=$((t2 - t1)) cpu=$(((c2 - c1) * 100 / (t2 - t1)))
+cat /tmp/flood-vnc.out /tmp/flood-web.out /tmp/slow-vnc.out /tmp/slow-web.out \
+	/tmp/junk-vnc.out /tmp/junk-web.out | sed "s/^/$T: TLS: /"
+info "TLS, attacked: $att_u updates, $att_f frames, $cpu % CPU in $att_t ms;" \
+	"wss: $wss; https: $(cat /tmp/https.out)"
+kill -0 "$pid" 2>/dev/null || die "v4l2vnc died"
+[ -z "$failed" ] || die "a hostile client failed (pids$failed): see its lines above"
+rates_hold "during the TLS attack" "$att_u" "$att_f" "$att_t" "$cpu"
+[ "$wss" = "101 RFB" ] || die "wss from our https origin during the attack: $wss"
+grep -q '^200 ' /tmp/https.out || die "noVNC's page over HTTPS not served during the attack: $(cat /tmp/https.out)"
+for port in vnc web; do
+	read -r _ cut n held <<<"$(sed -n 's/^junk: \([0-9]*\) of \([0-9]*\) closed.*longest \([0-9]*\) ms/x \1 \2 \3/p' /tmp/junk-$port.out)"
+	[ -n "${n:-}" ] && [ "$cut" = "$n" ] ||
+		die "$port port: junk in place of a ClientHello not closed within 8 s: $(cat /tmp/junk-$port.out)"
+done
+read -r _ closed held <<<"$(sed -n 's/^slowloris: \([0-9]*\) closed, longest held \([0-9]*\) ms.*/x \1 \2/p' /tmp/slow-vnc.out)"
+[ "${closed:-0}" -ge 6 ] && [ "${held:-99999}" -le 8000 ] ||
+	die "VNC port: TLS slowloris not cut at the 5 s handshake deadline (${closed:-?} cut, one held ${held:-?} ms)"
+sanitizers_clean
 modprobe -r vivid || fail "modprobe -r vivid"
 info "PASS"

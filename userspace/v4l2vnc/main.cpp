@@ -608,7 +608,8 @@ void App::print_stats(const char *why)
 		     std::to_string(vnc_->bytes_sent()) + ", input events dropped " +
 		     std::to_string(vnc_->stats().input_dropped) + ", connections refused " +
 		     std::to_string(vnc_->stats().refused) + ", cut before login " +
-		     std::to_string(vnc_->stats().timed_out) + ", wrong passwords " +
+		     std::to_string(vnc_->stats().timed_out) + ", cut stalling a resize " +
+		     std::to_string(vnc_->stats().stalled) + ", wrong passwords " +
 		     std::to_string(vnc_->stats().auth_failures) + ", tries while blocked " +
 		     std::to_string(vnc_->stats().blocked);
 	if (web_)

@@ -207,4 +207,10 @@ bool socket_is_local(int fd)
 	return is_loopback(a);
 }
 
+std::mutex &fd_mutex()
+{
+	static std::mutex mu;
+	return mu;
+}
+
 } // namespace v4l2vnc

@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -53,5 +54,12 @@ bool socket_is_local(int fd);
 
 // True for a unix socket.
 bool socket_is_unix(int fd);
+
+// Held by every thread while it makes file descriptors that a spare's
+// numbers could go to: VncServer keeps a spare pipe for each connection
+// and closes it just before libvncserver's pipe() for the viewer's
+// thread, which must get those numbers (at the fd limit libvncserver
+// 0.9.14 FD_SETs the -1 of a failed pipe(): the daemon aborted).
+std::mutex &fd_mutex();
 
 } // namespace v4l2vnc

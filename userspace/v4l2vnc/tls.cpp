@@ -297,7 +297,11 @@ std::unique_ptr<TlsSession> TlsSession::accept(const TlsIdentity &id, int fd,
 		return nullptr;
 	}
 	gnutls_certificate_server_set_request(s->session_, GNUTLS_CERT_IGNORE);
-	gnutls_transport_set_int(s->session_, fd);
+	gnutls_transport_set_ptr(s->session_, s.get());
+	gnutls_transport_set_pull_function(s->session_, pull);
+	gnutls_transport_set_push_function(s->session_, push);
+	gnutls_transport_set_pull_timeout_function(s->session_, pull_timeout);
+	s->deadline_ = deadline;
 	do {
 		gnutls_handshake_set_timeout(s->session_, ms_left(deadline));
 		rc = gnutls_handshake(s->session_);
@@ -309,8 +313,33 @@ std::unique_ptr<TlsSession> TlsSession::accept(const TlsIdentity &id, int fd,
 	return s;
 }
 
+ssize_t TlsSession::pull(gnutls_transport_ptr_t self, void *buf, size_t len)
+{
+	return ::recv(static_cast<TlsSession *>(self)->fd_, buf, len, 0);
+}
+
+ssize_t TlsSession::push(gnutls_transport_ptr_t self, const void *buf, size_t len)
+{
+	return ::send(static_cast<TlsSession *>(self)->fd_, buf, len, MSG_NOSIGNAL);
+}
+
+int TlsSession::pull_timeout(gnutls_transport_ptr_t self, unsigned ms)
+{
+	auto *s = static_cast<TlsSession *>(self);
+	int wait = ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : int(std::min(ms, 1u << 30));
+	if (s->deadline_ != Clock::time_point::max()) {
+		if (Clock::now() >= s->deadline_)
+			return 0; // a timeout for GnuTLS
+		const int left = int(ms_left(s->deadline_));
+		wait = wait < 0 ? left : std::min(wait, left);
+	}
+	pollfd p = {s->fd_, POLLIN, 0};
+	return poll(&p, 1, wait);
+}
+
 ssize_t TlsSession::recv(char *buf, size_t len, Clock::time_point deadline, std::string &error)
 {
+	deadline_ = deadline;
 	for (;;) {
 		gnutls_record_set_timeout(session_, ms_left(deadline));
 		ssize_t n = gnutls_record_recv(session_, buf, len);
@@ -344,6 +373,7 @@ bool TlsSession::send_all(const char *buf, size_t len)
 void TlsSession::relay(int plain)
 {
 	gnutls_record_set_timeout(session_, 0); // blocking: poll said there is data
+	deadline_ = Clock::time_point::max();
 	std::vector<char> buf(16384);
 	bool clean = false; // the plain side (libvncserver) closed
 	for (;;) {

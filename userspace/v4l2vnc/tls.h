@@ -81,8 +81,16 @@ public:
 
 private:
 	TlsSession() = default;
+	// GnuTLS's transport on fd_: its waits for data end at deadline_
+	// (GnuTLS's own timeouts restart with every byte: a client that
+	// trickles its ClientHello held the handshake thread for ever).
+	static ssize_t pull(gnutls_transport_ptr_t self, void *buf, size_t len);
+	static ssize_t push(gnutls_transport_ptr_t self, const void *buf, size_t len);
+	static int pull_timeout(gnutls_transport_ptr_t self, unsigned ms);
 	gnutls_session_t session_ = nullptr;
 	int fd_ = -1;
+	std::chrono::steady_clock::time_point deadline_ =
+		std::chrono::steady_clock::time_point::max();
 };
 
 } // namespace v4l2vnc

@@ -181,9 +181,22 @@ struct VncCallbacks {
 		return TRUE;
 	}
 
-	// libvncserver's displayHook: in the viewer's output thread, with its
-	// send lock held, before an update is written.  The owed answer goes
-	// first, as an update of its own (QEMU's way).
+	// libvncserver's displayHook and displayFinishedHook: in the viewer's
+	// output thread, with its send lock held, around each update it
+	// writes (what a resize waits for).
+	static void update_begins(rfbClientPtr cl)
+	{
+		self(cl)->note_sending(conn_id(cl), true);
+		qemu_ack(cl);
+	}
+
+	static void update_done(rfbClientPtr cl, int /*result*/)
+	{
+		self(cl)->note_sending(conn_id(cl), false);
+	}
+
+	// Before an update: the owed answer goes first, as an update of its
+	// own (QEMU's way).
 	static void qemu_ack(rfbClientPtr cl)
 	{
 		VncServer *v = self(cl);
@@ -261,6 +274,11 @@ struct VncCallbacks {
 			std::free(e);
 		}
 		cl->extensions = nullptr;
+		// Nor the WebSocket context it allocates for each WebSocket
+		// viewer (one calloc of 45 KB, found by vm.v4l2vnc-hostile's
+		// leak check): any local process can send the Origin header.
+		free(cl->wsctx);
+		cl->wsctx = nullptr;
 		// Never dropped (unlike input over the limit): its keys and
 		// buttons must be released.
 		v->push_event({VncServer::InputEvent::kGone, conn_id(cl), 0, 0, 0}, true);
@@ -454,6 +472,7 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 	v->max_per_address_ = cfg.max_per_address;
 	v->preauth_timeout_ = std::chrono::milliseconds(cfg.preauth_timeout_ms);
 	v->handshake_timeout_ = std::chrono::milliseconds(cfg.handshake_timeout_ms);
+	v->stall_timeout_ = std::chrono::milliseconds(cfg.stall_timeout_ms);
 	s->frameBuffer = reinterpret_cast<char *>(v->fb_);
 	s->desktopName = v->name_.c_str();
 	s->screenData = v.get();
@@ -473,7 +492,8 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 	s->ptrAddEvent = VncCallbacks::ptr_event;
 	s->kbdAddEvent = VncCallbacks::key_event;
 	s->newClientHook = VncCallbacks::new_client;
-	s->displayHook = VncCallbacks::qemu_ack;
+	s->displayHook = VncCallbacks::update_begins;
+	s->displayFinishedHook = VncCallbacks::update_done;
 	// libvncserver's extensions are global: registered once (it ignores
 	// a second registration), for every screen.
 	static int qemu_encodings[] = {int(rfbEncodingQemuExtendedKeyEvent), 0};
@@ -526,18 +546,20 @@ void VncServer::accept_loop()
 		auto now = Clock::now();
 		const bool paused = now < accept_paused_until_;
 		pollfd p[2] = {{wake_.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}};
-		// Once a second at least: the pre-auth timeout.
-		int timeout = 1000;
-		if (paused)
-			timeout = int(std::chrono::duration_cast<std::chrono::milliseconds>(
-					      accept_paused_until_ - now)
-					      .count()) +
-				  1;
-		int n = poll(p, paused ? 1 : 2, std::min(timeout, 1000));
+		// Once a second at least: the pre-auth timeout; ten times a
+		// second while a resize may wait for a stalled viewer.
+		int timeout = resizing_.load(std::memory_order_relaxed) ? 100 : 1000;
+		if (paused) {
+			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+				accept_paused_until_ - now);
+			timeout = std::min(timeout, int(left.count()) + 1);
+		}
+		int n = poll(p, paused ? 1 : 2, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		now = Clock::now();
 		sweep(now);
+		cut_stalled(now);
 		if (n > 0 && p[0].revents) {
 			drain_fd(wake_.get());
 			reap_client_threads();
@@ -564,8 +586,8 @@ void VncServer::accept_one()
 	// the viewer's thread, which FD_SETs whatever pipe() gave: -1 when out
 	// of descriptors (an abort, or a write before its fd_set).  That pipe
 	// is taken here as a spare, and handshake() closes the spare just
-	// before libvncserver's pipe() reuses its numbers, under fd_mu_.
-	std::lock_guard<std::mutex> fl(fd_mu_);
+	// before libvncserver's pipe() reuses its numbers, under fd_mutex().
+	std::lock_guard<std::mutex> fl(fd_mutex());
 	int fd = accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
@@ -645,6 +667,39 @@ void VncServer::sweep(Clock::time_point now)
 				     c.addr.c_str(), (long long)preauth_timeout_.count());
 		shutdown(c.watch.get(), SHUT_RDWR); // its reads and writes fail now
 	}
+}
+
+void VncServer::cut_stalled(Clock::time_point now)
+{
+	std::lock_guard<std::mutex> l(conn_mu_);
+	if (resize_since_ == Clock::time_point{})
+		return;
+	for (auto &[id, c] : conns_) {
+		if (c.cut || c.sending_since == Clock::time_point{} ||
+		    now - std::max(c.sending_since, resize_since_) < stall_timeout_)
+			continue;
+		// An update still being written: cut only a viewer it waits for
+		// (its socket full), never one whose update is still encoded.
+		// wss: the watch is the TCP socket the relay writes to.
+		pollfd p = {c.watch.get(), POLLOUT, 0};
+		if (poll(&p, 1, 0) != 0)
+			continue;
+		c.cut = true;
+		stalled_++;
+		std::fprintf(stderr,
+			     "v4l2vnc: client %s: an update unread for %lld ms holds up a resize; "
+			     "disconnected\n",
+			     c.addr.c_str(), (long long)stall_timeout_.count());
+		shutdown(c.watch.get(), SHUT_RDWR); // its blocked write fails now
+	}
+}
+
+void VncServer::note_sending(uint64_t id, bool sending)
+{
+	std::lock_guard<std::mutex> l(conn_mu_);
+	auto it = conns_.find(id);
+	if (it != conns_.end())
+		it->second.sending_since = sending ? Clock::now() : Clock::time_point{};
 }
 
 void VncServer::conn_closed(uint64_t id)
@@ -779,7 +834,12 @@ void VncServer::handshake(uint64_t id, UniqueFd fd)
 		g = tls_handshake(fd.get(), deadline, tls, buf, have);
 	if (g.verdict == GateVerdict::kWebSocket && tls) {
 		int pair[2];
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+		int made;
+		{
+			std::lock_guard<std::mutex> fl(fd_mutex());
+			made = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+		}
+		if (made < 0) {
 			g = {GateVerdict::kReject,
 			     std::string("socketpair: ") + std::strerror(errno),
 			     {},
@@ -862,7 +922,7 @@ void VncServer::handshake(uint64_t id, UniqueFd fd)
 			// even when the viewer is gone at once.
 			rfbIncrClientRef(cl);
 			{
-				std::lock_guard<std::mutex> fl(fd_mu_);
+				std::lock_guard<std::mutex> fl(fd_mutex());
 				std::lock_guard<std::mutex> l(conn_mu_);
 				auto it = conns_.find(id);
 				if (it != conns_.end())
@@ -926,6 +986,42 @@ bool VncServer::listed(int fd) const
 	return found;
 }
 
+void VncServer::switch_framebuffer(const Pending &p)
+{
+	// rfbNewFramebuffer() unlocks, in its second pass over the list, only
+	// the viewers still connected: one that went away meanwhile (cut by
+	// cut_stalled(), or at libvncserver's write timeout) kept its send
+	// lock, and its thread hung in rfbClientConnectionGone() on it (the
+	// daemon could not exit).  A reference keeps each viewer's struct
+	// until its lock is given back below.
+	std::vector<rfbClientPtr> held;
+	rfbClientIteratorPtr it = rfbGetClientIterator(screen_);
+	while (rfbClientPtr cl = rfbClientIteratorNext(it)) {
+		rfbIncrClientRef(cl);
+		held.push_back(cl);
+	}
+	rfbReleaseClientIterator(it);
+	// Waits for every viewer's send in progress (libvncserver locks each
+	// sendMutex): for a viewer that stopped reading, until cut_stalled()
+	// cuts it (libvncserver itself would wait for its 20 s write timeout,
+	// rfbMaxClientWait).
+	holding_send_locks = true;
+	rfbNewFramebuffer(screen_, reinterpret_cast<char *>(p.fb), int(p.width), int(p.height), 8,
+			  3, 4);
+	holding_send_locks = false;
+	set_pixel_format(screen_);
+	for (rfbClientPtr cl : held) {
+		// Its socket is closed only after both its threads are done
+		// with the lock: if it is held now, it is held by us.  Either
+		// way this thread holds it after the trylock.
+		if (cl->sock < 0) {
+			(void)pthread_mutex_trylock(&cl->sendMutex);
+			pthread_mutex_unlock(&cl->sendMutex);
+		}
+		rfbDecrClientRef(cl);
+	}
+}
+
 void VncServer::resize_loop()
 {
 	std::unique_lock<std::mutex> l(fb_mu_);
@@ -936,6 +1032,10 @@ void VncServer::resize_loop()
 		Pending p = *pending_;
 		pending_.reset();
 		l.unlock();
+		{
+			std::lock_guard<std::mutex> c(conn_mu_);
+			resize_since_ = Clock::now(); // for cut_stalled()
+		}
 		{
 			// rfbNewFramebuffer locks each client's sendMutex in one
 			// pass over the list and unlocks in a second: no client may
@@ -948,17 +1048,14 @@ void VncServer::resize_loop()
 			while (!std::all_of(admitting_.begin(), admitting_.end(),
 					    [&](int fd) { return listed(fd); }))
 				admit_cv_.wait_for(a, std::chrono::milliseconds(1));
-			// Waits for every viewer's send in progress (libvncserver
-			// locks each sendMutex): up to rfbMaxClientWait for a
-			// viewer that stopped reading.
-			holding_send_locks = true;
-			rfbNewFramebuffer(screen_, reinterpret_cast<char *>(p.fb), int(p.width),
-					  int(p.height), 8, 3, 4);
-			holding_send_locks = false;
-			set_pixel_format(screen_);
+			switch_framebuffer(p);
 			resize_waits_ = false;
 		}
 		admit_cv_.notify_all();
+		{
+			std::lock_guard<std::mutex> c(conn_mu_);
+			resize_since_ = {};
+		}
 		l.lock();
 		applied_ = p.fb;
 		// Keep libvncserver's buffer and the one the owner writes.
@@ -1074,6 +1171,7 @@ VncStats VncServer::stats() const
 	s.input_dropped = input_dropped_.load();
 	s.refused = refused_.load();
 	s.timed_out = timed_out_.load();
+	s.stalled = stalled_.load();
 	s.accept_pauses = accept_pauses_.load();
 	s.auth_failures = auth_failures_.load();
 	s.blocked = blocked_.load();

@@ -16,6 +16,11 @@
 // client to its list (admit_mu_).  Viewers that have not finished the RFB
 // handshake (authentication included) within the pre-auth timeout are
 // disconnected.
+// A resize also waits for every viewer's update in progress (libvncserver
+// cannot switch framebuffers under an encoder): a viewer whose update has
+// waited on its full socket for the stall timeout while a resize waits is
+// disconnected, so that one viewer that stopped reading cannot hold up
+// the others' resize for libvncserver's 20 s write timeout.
 // The framebuffer is 32 bit 0x00RRGGBB.
 #pragma once
 
@@ -57,8 +62,9 @@ struct VncConfig {
 	unsigned max_clients = 32, max_per_address = 8; // connections, any state
 	unsigned preauth_timeout_ms = 30000;            // connect to ServerInit
 	unsigned handshake_timeout_ms = 5000;           // the WebSocket request, complete
-	std::string password;      // empty: no authentication (unless view_password)
-	std::string view_password; // viewers with it see but cannot type or point
+	unsigned stall_timeout_ms = 2000; // a resize waits for a viewer's unread update
+	std::string password;             // empty: no authentication (unless view_password)
+	std::string view_password;        // viewers with it see but cannot type or point
 	unsigned blacklist_threshold = 5, blacklist_timeout_ms = 10000; // Blacklist
 	std::string name = "v4l2vnc";
 	bool verbose = false;
@@ -69,6 +75,7 @@ struct VncStats {
 	uint64_t input_dropped = 0; // viewer input events over the queue limit
 	uint64_t refused = 0;       // connections closed before libvncserver saw them
 	uint64_t timed_out = 0;     // viewers cut at the pre-auth timeout
+	uint64_t stalled = 0;       // viewers cut for an unread update a resize waited for
 	uint64_t accept_pauses = 0; // out of file descriptors: accepting paused
 	uint64_t auth_failures = 0; // wrong passwords
 	uint64_t blocked = 0;       // attempts from blacklisted addresses
@@ -136,12 +143,18 @@ private:
 		UniqueFd spare[2];           // kept for rfbStartOnHoldClient()'s pipe
 		_rfbClientRec *cl = nullptr; // once libvncserver has it
 		bool cut = false;
+		// Since when its output thread writes an update (with its send
+		// lock held); the epoch when it writes none.
+		Clock::time_point sending_since{};
 	};
 
 	void accept_loop();
 	void accept_one();
 	void pause_accepting(int err); // out of file descriptors (@err)
 	void sweep(Clock::time_point now);
+	// Cuts viewers whose unread update a resize has waited for too long.
+	void cut_stalled(Clock::time_point now);
+	void note_sending(uint64_t id, bool sending);
 	void handshake(uint64_t id, UniqueFd fd);
 	// kTls: the TLS handshake and the request inside it, against
 	// @deadline; on kWebSocket @session is set and @buf/@have hold the
@@ -153,6 +166,8 @@ private:
 	// libvncserver's password check, with the blacklist around it.
 	bool check_password(_rfbClientRec *cl, const char *response, int len);
 	void resize_loop();
+	// rfbNewFramebuffer() with @p, no viewer's send lock left held.
+	void switch_framebuffer(const Pending &p);
 	bool listed(int fd) const; // a client with socket @fd is in the list
 	void push_event(const InputEvent &e, bool always = false);
 	void client_thread_done(pthread_t t);
@@ -182,20 +197,18 @@ private:
 	GatePolicy gate_;
 	std::shared_ptr<const TlsIdentity> tls_;
 	unsigned max_clients_ = 0, max_per_address_ = 0;
-	std::chrono::milliseconds preauth_timeout_{0}, handshake_timeout_{0};
-	std::atomic<uint64_t> refused_{0}, timed_out_{0}, accept_pauses_{0};
+	std::chrono::milliseconds preauth_timeout_{0}, handshake_timeout_{0}, stall_timeout_{0};
+	std::atomic<uint64_t> refused_{0}, timed_out_{0}, accept_pauses_{0}, stalled_{0};
 	std::atomic<uint64_t> auth_failures_{0}, blocked_{0};
 	Blacklist blacklist_; // under conn_mu_
 	Clock::time_point accept_paused_until_{};
-	// Serializes the file descriptors accept_one() takes with the pipe
-	// rfbStartOnHoldClient() makes in place of a connection's spare.
-	std::mutex fd_mu_;
 	bool unix_ = false;
 
 	// Connections (accept to close), keyed by an id of ours.
 	std::mutex conn_mu_;
 	std::map<uint64_t, Conn> conns_;
 	std::map<std::string, unsigned> per_address_;
+	Clock::time_point resize_since_{}; // a resize waits for viewers' sends (else epoch)
 	uint64_t next_id_ = 1;
 	std::vector<std::thread> handshakes_;
 	std::vector<std::thread::id> handshakes_done_;

@@ -116,6 +116,9 @@ struct WebCallbacks {
 		if (!*state) { // first call: headers are in; count it once
 			w->requests_++;
 			*state = w;
+			// A client that asks: the idle timeout from now on.
+			MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+						  w->idle_timeout_s_);
 		}
 		if (*upload_size) {
 			*upload_size = 0; // a body is read and ignored
@@ -159,6 +162,16 @@ struct WebCallbacks {
 		return r;
 	}
 
+	// A new connection: the request timeout until it asks (request()).
+	static void connection_started(void *cls, MHD_Connection *conn, void ** /*socket_context*/,
+				       MHD_ConnectionNotificationCode code)
+	{
+		if (code == MHD_CONNECTION_NOTIFY_STARTED)
+			MHD_set_connection_option(
+				conn, MHD_CONNECTION_OPTION_TIMEOUT,
+				static_cast<WebServer *>(cls)->request_timeout_s_);
+	}
+
 	// The target as sent: resolve_path() decodes (and checks) it itself.
 	static size_t no_unescape(void * /*cls*/, MHD_Connection * /*conn*/, char *s)
 	{
@@ -184,6 +197,8 @@ std::unique_ptr<WebServer> WebServer::create(const std::string &addr, int port,
 		return nullptr;
 	}
 	w->root_ = real;
+	w->idle_timeout_s_ = limits.idle_timeout_s;
+	w->request_timeout_s_ = limits.request_timeout_s;
 	UniqueFd sock;
 	if (listen_fd >= 0)
 		sock.reset(listen_fd);
@@ -217,7 +232,8 @@ std::unique_ptr<WebServer> WebServer::create(const std::string &addr, int port,
 		flags, 0, nullptr, nullptr, WebCallbacks::request, w.get(),
 		MHD_OPTION_LISTEN_SOCKET, sock.get(), MHD_OPTION_CONNECTION_LIMIT,
 		limits.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.max_per_address,
-		MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK,
+		MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_s, MHD_OPTION_NOTIFY_CONNECTION,
+		WebCallbacks::connection_started, w.get(), MHD_OPTION_UNESCAPE_CALLBACK,
 		WebCallbacks::no_unescape, nullptr, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
 	if (!w->daemon_) {
 		error = std::string("--web: libmicrohttpd failed to start") +
@@ -241,7 +257,24 @@ int WebServer::port() const
 
 void WebServer::process()
 {
+	// libmicrohttpd accepts here (net.h).
+	std::lock_guard<std::mutex> fl(fd_mutex());
+	const unsigned before = connections();
 	MHD_run(daemon_);
+	// Out of file descriptors, libmicrohttpd 0.9.75 stops watching its
+	// listening socket until a connection is freed, and watches it again
+	// only at the start of the run after that one: with nothing else to
+	// come (no connection left, or only idle ones), the page went
+	// unanswered until some idle timeout, or for ever.
+	if (connections() < before)
+		MHD_run(daemon_);
+}
+
+unsigned WebServer::connections() const
+{
+	const MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_,
+							 MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return info ? info->num_connections : 0;
 }
 
 int WebServer::timeout_ms() const

@@ -2,7 +2,8 @@
 // noVNC's files over HTTP (--web), served by libmicrohttpd from the main
 // loop: its epoll fd (fd()) is watched there, process() runs it and
 // timeout_ms() says when it must run anyway (idle connections are closed
-// after kIdleTimeoutS).  Connections are capped in total and per address.
+// after WebLimits' timeouts).  Connections are capped in total and per
+// address.
 // The websocket itself goes to the VNC port, where the gate (rfb_gate.h)
 // lets in only this page's.
 #pragma once
@@ -33,6 +34,10 @@ const char *content_type(const std::string &path);
 struct WebLimits {
 	unsigned max_connections = 128, max_per_address = 64;
 	unsigned idle_timeout_s = 30; // a connection that sends nothing is closed
+	// ... and this sooner until its first request's headers are in (a
+	// connection that never asks holds a slot, and at the fd limit
+	// libmicrohttpd accepts nothing until one is freed)
+	unsigned request_timeout_s = 2;
 };
 
 class WebServer {
@@ -53,12 +58,14 @@ public:
 	// (-1: no deadline).
 	int timeout_ms() const;
 	uint64_t requests() const { return requests_; }
+	unsigned connections() const; // open now
 
 private:
 	WebServer() = default;
 	friend struct WebCallbacks;
 
 	MHD_Daemon *daemon_ = nullptr;
+	unsigned idle_timeout_s_ = 0, request_timeout_s_ = 0;
 	int epoll_fd_ = -1;    // libmicrohttpd's
 	UniqueFd listen_copy_; // a dup of the listening socket, for port()
 	std::string root_;

@@ -196,7 +196,7 @@ TEST_F(WebPaths, IdleConnectionsAreClosedAndCapped)
 	std::string err;
 	WebLimits limits;
 	limits.max_per_address = 4;
-	limits.idle_timeout_s = 1;
+	limits.idle_timeout_s = limits.request_timeout_s = 1;
 	auto web = WebServer::create("127.0.0.1", 0, root_, err, -1, limits);
 	ASSERT_TRUE(web) << err;
 	std::vector<int> idle;

@@ -508,21 +508,6 @@ void kms2v4l_get_format(struct kms2v4l_source *src,
 	spin_unlock_irqrestore(&src->qlock, flags);
 }
 
-/* @acc grows to the bounding box of itself and @r (an empty one adds nothing). */
-void kms2v4l_rect_union(struct drm_rect *acc, const struct drm_rect *r)
-{
-	if (!drm_rect_visible(r))
-		return;
-	if (!drm_rect_visible(acc)) {
-		*acc = *r;
-		return;
-	}
-	acc->x1 = min(acc->x1, r->x1);
-	acc->y1 = min(acc->y1, r->y1);
-	acc->x2 = max(acc->x2, r->x2);
-	acc->y2 = max(acc->y2, r->y2);
-}
-
 /*
  * With @qlock held: add the damage of a commit that made @state (NULL:
  * damage of no commit). One entry per commit; when they run out, the

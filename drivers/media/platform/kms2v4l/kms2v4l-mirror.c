@@ -251,6 +251,25 @@ static bool kms2v4l_mirror_cursor(const struct drm_plane_state *ps,
 	return format == DRM_FORMAT_ARGB8888 || format == DRM_FORMAT_XRGB8888;
 }
 
+/*
+ * Under @lock: a view's plane (@slot, @src, @dst) shows @fb (a reference
+ * the view takes over) as plane state @ps says. Returns the framebuffer
+ * it showed before, whose reference the caller drops.
+ */
+static struct drm_framebuffer *
+kms2v4l_mirror_take(const struct drm_plane_state *ps, struct drm_framebuffer *fb,
+		    struct drm_framebuffer **slot, struct drm_rect *src,
+		    struct drm_rect *dst)
+{
+	struct drm_framebuffer *old = *slot;
+
+	*slot = fb;
+	drm_rect_init(src, ps->src.x1 >> 16, ps->src.y1 >> 16,
+		      drm_rect_width(&ps->src) >> 16, drm_rect_height(&ps->src) >> 16);
+	*dst = ps->dst;
+	return old;
+}
+
 /**
  * kms2v4l_mirror_update() - record what a commit put on the CRTC
  * @m: the mirror
@@ -295,22 +314,13 @@ void kms2v4l_mirror_update(struct kms2v4l_mirror *m,
 
 	spin_lock_irqsave(&m->lock, flags);
 	if (ps) {
-		old = v->fb;
-		v->fb = fb;
+		old = kms2v4l_mirror_take(ps, fb, &v->fb, &v->src, &v->dst);
 		fb = NULL;
-		drm_rect_init(&v->src, ps->src.x1 >> 16, ps->src.y1 >> 16,
-			      drm_rect_width(&ps->src) >> 16,
-			      drm_rect_height(&ps->src) >> 16);
-		v->dst = ps->dst;
 	}
 	if (cps) {
-		old_cursor = v->cursor;
-		v->cursor = cfb;
+		old_cursor = kms2v4l_mirror_take(cps, cfb, &v->cursor, &v->cursor_src,
+						 &v->cursor_dst);
 		cfb = NULL;
-		drm_rect_init(&v->cursor_src, cps->src.x1 >> 16, cps->src.y1 >> 16,
-			      drm_rect_width(&cps->src) >> 16,
-			      drm_rect_height(&cps->src) >> 16);
-		v->cursor_dst = cps->dst;
 	}
 	/* One commit may reach several of the driver's hooks. */
 	if (v->shown.state != cs || !v->commit)

@@ -249,7 +249,6 @@ void kms2v4l_fill_pix_format(struct v4l2_pix_format *pix,
 			     const struct v4l2_dv_timings *t);
 
 /* kms2v4l-core.c */
-void kms2v4l_rect_union(struct drm_rect *acc, const struct drm_rect *r);
 void kms2v4l_follow_mode(struct kms2v4l_source *src);
 void kms2v4l_get_format(struct kms2v4l_source *src,
 			struct v4l2_pix_format *fmt,

@@ -177,5 +177,5 @@ void kms2v4l_region_bounds(const struct kms2v4l_region *rg, struct drm_rect *box
 	unsigned int i;
 
 	for (i = 0; i < rg->n; i++)
-		kms2v4l_rect_union(box, &rg->r[i]);
+		*box = drm_rect_visible(box) ? kms2v4l_rect_box(box, &rg->r[i]) : rg->r[i];
 }

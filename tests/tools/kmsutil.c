@@ -90,7 +90,8 @@ int kms_req_add(int fd, drmModeAtomicReq *req, uint32_t obj, uint32_t type,
 	return drmModeAtomicAddProperty(req, obj, id, value) < 0 ? -EINVAL : 0;
 }
 
-int kms_find_connector(int fd, uint32_t type, uint32_t *conn_id)
+/* The first connector whose type is @type (@is) or is not @type (!@is). */
+static int find_connector(int fd, uint32_t type, int is, uint32_t *conn_id)
 {
 	drmModeResPtr res = drmModeGetResources(fd);
 	int ret = -ENOENT;
@@ -102,7 +103,7 @@ int kms_find_connector(int fd, uint32_t type, uint32_t *conn_id)
 
 		if (!c)
 			continue;
-		if (c->connector_type == type) {
+		if ((c->connector_type == type) == !!is) {
 			*conn_id = c->connector_id;
 			ret = 0;
 		}
@@ -112,29 +113,16 @@ int kms_find_connector(int fd, uint32_t type, uint32_t *conn_id)
 	return ret;
 }
 
+int kms_find_connector(int fd, uint32_t type, uint32_t *conn_id)
+{
+	return find_connector(fd, type, 1, conn_id);
+}
+
 int kms_find_output(int fd, uint32_t *conn_id)
 {
-	drmModeResPtr res;
-	int ret = kms_find_connector(fd, DRM_MODE_CONNECTOR_VIRTUAL, conn_id);
+	int ret = find_connector(fd, DRM_MODE_CONNECTOR_VIRTUAL, 1, conn_id);
 
-	if (ret != -ENOENT)
-		return ret;
-	res = drmModeGetResources(fd);
-	if (!res)
-		return -errno;
-	for (int i = 0; i < res->count_connectors && ret; i++) {
-		drmModeConnectorPtr c = drmModeGetConnector(fd, res->connectors[i]);
-
-		if (!c)
-			continue;
-		if (c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK) {
-			*conn_id = c->connector_id;
-			ret = 0;
-		}
-		drmModeFreeConnector(c);
-	}
-	drmModeFreeResources(res);
-	return ret;
+	return ret != -ENOENT ? ret : find_connector(fd, DRM_MODE_CONNECTOR_WRITEBACK, 0, conn_id);
 }
 
 int kms_find_plane(int fd, unsigned int pipe, uint64_t plane_type,

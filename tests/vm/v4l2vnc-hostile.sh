@@ -109,18 +109,24 @@ rates_hold() {
 		die "v4l2vnc used $5 % of a core $1, $base_cpu % alone: more than one core more"
 }
 
-"$C" count 127.0.0.1:$PORT 600 >/tmp/viewer.out 2>/tmp/viewer.err &
-vpid=$!
-sleep 2 # logged in, first whole update received
-s=$(snap) || exit 1
-read -r u0 f0 c0 t0 <<<"$s"
-sleep $B
-s=$(snap) || exit 1
-read -r u1 f1 c1 t1 <<<"$s"
-base_u=$((u1 - u0)) base_f=$((f1 - f0)) base_t=$((t1 - t0))
-base_cpu=$(((c1 - c0) * 100 / base_t))
-info "alone: $base_u updates, $base_f frames, $base_cpu % CPU in $base_t ms"
-[ "$base_u" -ge 5 ] || die "baseline too small to compare ($base_u updates)"
+# baseline LABEL: the viewer (vpid) alone for $B s: its updates, the
+# frames captured and the daemon's CPU (base_u, base_f, base_cpu in
+# base_t ms).
+baseline() {
+	"$C" count 127.0.0.1:$PORT 600 >/tmp/viewer.out 2>/tmp/viewer.err &
+	vpid=$!
+	sleep 2 # logged in, first whole update received
+	s=$(snap) || exit 1
+	read -r u0 f0 c0 t0 <<<"$s"
+	sleep $B
+	s=$(snap) || exit 1
+	read -r u1 f1 c1 t1 <<<"$s"
+	base_u=$((u1 - u0)) base_f=$((f1 - f0)) base_t=$((t1 - t0))
+	base_cpu=$(((c1 - c0) * 100 / base_t))
+	info "$1: $base_u updates, $base_f frames, $base_cpu % CPU in $base_t ms"
+	[ "$base_u" -ge 5 ] || die "baseline too small to compare ($base_u updates)"
+}
+baseline alone
 
 # The attack, from addresses of their own (each has its own caps and
 # blacklist entry; the viewer and the messages come from 127.0.0.1).
@@ -216,18 +222,7 @@ ASAN_OPTIONS=log_path=$san/asan:detect_leaks=1 \
 pid=$!
 wait_listen "127\\.0\\.0\\.1:$PORT " "$pid" /tmp/v4l2vnc.log
 wait_listen "127\\.0\\.0\\.1:$WEB " "$pid" /tmp/v4l2vnc.log
-"$C" count 127.0.0.1:$PORT 600 >/tmp/viewer.out 2>/tmp/viewer.err &
-vpid=$!
-sleep 2
-s=$(snap) || exit 1
-read -r u0 f0 c0 t0 <<<"$s"
-sleep $B
-s=$(snap) || exit 1
-read -r u1 f1 c1 t1 <<<"$s"
-base_u=$((u1 - u0)) base_f=$((f1 - f0)) base_t=$((t1 - t0))
-base_cpu=$(((c1 - c0) * 100 / base_t))
-info "TLS, alone: $base_u updates, $base_f frames, $base_cpu % CPU in $base_t ms"
-[ "$base_u" -ge 5 ] || die "baseline too small to compare ($base_u updates)"
+baseline "TLS, alone"
 h flood 127.0.0.1:$PORT 127.0.0.2 500 $A >/tmp/flood-vnc.out
 h flood 127.0.0.1:$WEB 127.0.0.2 500 $A >/tmp/flood-web.out
 h slowloris 127.0.0.1:$PORT 127.0.0.4 6 $A tls >/tmp/slow-vnc.out

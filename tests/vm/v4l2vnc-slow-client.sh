@@ -63,20 +63,27 @@ base=${base#updates }
 info "alone: $base updates in $SECS s, $((f1 - f0)) frames captured"
 [ "$base" -ge 4 ] || fail "baseline too small to compare ($base updates)"
 
+# stall_start: a viewer that asks for updates and reads none (spid),
+# connected, the daemon's socket to it full: sendq, its unsent bytes
+# (ss: Send-Q), at least 100000.
+stall_start() {
+	"$C" stall 127.0.0.1:$PORT 60 >/tmp/stall.out &
+	spid=$!
+	for _ in $(seq 100); do
+		grep -q '^stalling' /tmp/stall.out && break
+		kill -0 "$spid" 2>/dev/null || fail "stalling viewer: $(cat /tmp/stall.out)"
+		sleep 0.1
+	done
+	sport=$(sed -n 's/^stalling //p' /tmp/stall.out)
+	[ -n "$sport" ] || fail "stalling viewer did not connect: $(cat /tmp/stall.out)"
+	# Let the daemon's socket to it fill up.
+	sleep 2
+	sendq=$(ss -tnH state established "( sport = :$PORT and dport = :$sport )" | awk '{print $2}')
+	[ "${sendq:-0}" -ge 100000 ] || fail "the stalled viewer's socket did not fill (Send-Q '${sendq}')"
+}
+
 # The stalled viewer.
-"$C" stall 127.0.0.1:$PORT 60 >/tmp/stall.out &
-spid=$!
-for _ in $(seq 100); do
-	grep -q '^stalling' /tmp/stall.out && break
-	kill -0 "$spid" 2>/dev/null || fail "stalling viewer: $(cat /tmp/stall.out)"
-	sleep 0.1
-done
-sport=$(sed -n 's/^stalling //p' /tmp/stall.out)
-[ -n "$sport" ] || fail "stalling viewer did not connect"
-# Let the daemon's socket to it fill up.
-sleep 2
-# The daemon's unsent bytes to the stalled viewer (ss: Send-Q).
-sendq=$(ss -tnH state established "( sport = :$PORT and dport = :$sport )" | awk '{print $2}')
+stall_start
 
 f2=$(frames)
 got=$("$C" count 127.0.0.1:$PORT $SECS) || fail "normal viewer next to a stalled one: connection lost"
@@ -89,7 +96,6 @@ else
 fi
 info "with a stalled viewer: $got updates in $SECS s, $captured;" \
 	"${sendq:-?} bytes wait in the daemon's socket to the stalled viewer"
-[ "${sendq:-0}" -ge 100000 ] || fail "the stalled viewer's socket did not fill (Send-Q '${sendq}')"
 [ $((2 * got)) -ge "$base" ] || fail "normal viewer got $got updates, less than half of $base alone"
 [ "$f2" != stuck ] && [ "$f3" != stuck ] || fail "capture stuck: the daemon does not answer SIGUSR1"
 [ $((2 * (f3 - f2))) -ge $((f1 - f0)) ] ||
@@ -123,18 +129,8 @@ pid=$!
 wait_listen "127\\.0\\.0\\.1:$PORT " "$pid" /tmp/v4l2vnc.log
 "$C" watch 127.0.0.1:$PORT 480x320 60 {SCENE_FD}>&- > >(stamp >/tmp/watch.out) 2>&1 &
 wpid=$!
-: >/tmp/stall.out
-"$C" stall 127.0.0.1:$PORT 60 {SCENE_FD}>&- >/tmp/stall.out &
-spid=$!
-for _ in $(seq 100); do
-	grep -q '^stalling' /tmp/stall.out && break
-	sleep 0.1
-done
-sport=$(sed -n 's/^stalling //p' /tmp/stall.out)
-[ -n "$sport" ] || fail "stalling viewer did not connect: $(cat /tmp/stall.out)"
-sleep 2
-sendq=$(ss -tnH state established "( sport = :$PORT and dport = :$sport )" | awk '{print $2}')
-[ "${sendq:-0}" -ge 100000 ] || fail "the stalled viewer's socket did not fill (Send-Q '${sendq}')"
+# (the redirection closes the scene's pipe for the viewer started inside)
+stall_start {SCENE_FD}>&-
 # The scene ends (v4l2vnc follows the CRTC going off, to fbdev's mode: a
 # first resize) and comes back at 480x320.  From v4l2vnc's first line of
 # a change to the viewer's complete 480x320 picture.

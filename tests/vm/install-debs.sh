@@ -25,8 +25,6 @@ R=/tmp/k2v-root
 
 inside() {
 	export DEBIAN_FRONTEND=noninteractive
-	# This root is chrooted: udevd and udevadm settle act only with this.
-	export SYSTEMD_IGNORE_CHROOT=1
 	# man-db's trigger re-indexes every manual page after the install:
 	# minutes under TCG, nothing of ours (its postinst skips it then).
 	rm -f /var/lib/man-db/auto-update
@@ -61,8 +59,9 @@ inside() {
 	[ -f /usr/share/doc/kms2v4l-dkms/examples/kms2v4l.modprobe.conf ] || fail "no modprobe.d example"
 	[ -d /sys/module/vkms ] && fail "vkms loaded by the install"
 
-	# The real udevd, with the installed rules.
-	/lib/systemd/systemd-udevd --daemon || fail "systemd-udevd --daemon"
+	# The real udevd, with the installed rules (udev_start also lets
+	# udevadm act in this chroot).
+	udev_start
 	local params=()
 	modinfo -F parm vkms | grep -q '^enable_capture:' && params+=(enable_capture=1)
 	info "modprobe vkms ${params[*]}"

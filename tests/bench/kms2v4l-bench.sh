@@ -389,17 +389,41 @@ kmsgrab_frames() {
 	echo $((${f1:-0} - ${f0:-0}))
 }
 
+# copy_counted K CMD...: CMD, adding the mirror's copies in it and the
+# time they took (its debugfs counters) to the line of K in $COPIES
+COPIES=$(mktemp)
+copy_counted() {
+	local k=$1 c0 n0
+	shift
+	c0=$(cat "$dbg/mirror_copies") n0=$(cat "$dbg/mirror_copy_ns")
+	"$@"
+	echo "$k $(($(cat "$dbg/mirror_copies") - c0)) $(($(cat "$dbg/mirror_copy_ns") - n0))" >>"$COPIES"
+}
+
 mirror() {
-	local m=1024x768@60 drv dc
+	local m=1024x768@60 drv dc dbg
 	drv=$(cut -d' ' -f1 "/sys/class/video4linux/${dev#/dev/}/name")
+	dbg=/sys/kernel/debug/$(sed 's/ card\([0-9]*\) CRTC \([0-9]*\)$/-card\1-crtc\2/; s/^/kms2v4l-/' \
+		"/sys/class/video4linux/${dev#/dev/}/name")
+	[ -r "$dbg/mirror_copy_ns" ] || fail "no $dbg/mirror_copy_ns"
 	dc="$TOOLS/v4l2-damage-check --driver $drv --mode $m"
 	# the flips of (k) last past its span: ffmpeg starts late
-	best "m:$dc bench-memcpy $SPAN" "f:$dc bench-full $SPAN $dev" \
-		"d:$dc bench-square $SPAN $dev" "F:$dc --no-capture bench-full $SPAN $dev" \
+	best "m:$dc bench-memcpy $SPAN" "f:copy_counted f $dc bench-full $SPAN $dev" \
+		"d:copy_counted d $dc bench-square $SPAN $dev" \
+		"F:$dc --no-capture bench-full $SPAN $dev" \
 		"D:$dc --no-capture bench-square $SPAN $dev" \
 		"k:kmsgrab_frames $dc --no-capture bench-full $((SPAN * 4)) $dev"
 	echo "driver: $drv"
 	report_flips "${m%@*}"
+	# the copies alone, over all three spans: the time in the worker's
+	# copy (debugfs mirror_copy_ns), not the frame's delivery
+	awk -v m="${CPU[m]}" -v mode="${m%@*}" '
+		{ n[$1] += $2; t[$1] += $3 }
+		END {
+			cf = n["f"] ? t["f"] / n["f"] / 1e6 : 0
+			cd = n["d"] ? t["d"] / n["d"] / 1e6 : 0
+			printf "%-10s   the copy alone (debugfs): (f) %.3f ms in %d copies, (d) %.3f ms in %d: (f)/(m) = %.2f   (d)/(f) = %.4f\n",
+				mode, cf, n["f"], cd, n["d"], m ? cf / m : 0, cf ? cd / cf : 0 }' "$COPIES"
 	if [ "${FRAMES[k]}" = 0 ]; then
 		printf '%-10s   (k) kmsgrab cannot read %s: %s\n' "${m%@*}" "$drv" \
 			"$(tr '\n' ' ' <"$KMSGRAB_ERR")"

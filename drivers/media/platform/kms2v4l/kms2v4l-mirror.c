@@ -65,7 +65,9 @@
  *
  * What the copies cost shows in debugfs, in a folder named as the V4L2
  * device (kms2v4l-DRIVER-cardN-crtcM): mirror_read_bytes (framebuffer
- * bytes read) and mirror_copies (frames copied).
+ * bytes read), mirror_copies (frames copied) and mirror_copy_ns (the
+ * time those copies took, conversions and cursor included; not the
+ * mapping, nor the frame's delivery).
  */
 
 #include <drm/drm_atomic.h>
@@ -106,6 +108,9 @@ static const u32 kms2v4l_mirror_formats[] = {
 /* XRGB8888 black, the filler bits set as a plane's own would be. */
 #define KMS2V4L_BLACK	0xff000000u
 
+/* Framebuffers kept mapped: a triple-buffered flip chain and a cursor. */
+#define KMS2V4L_MIRROR_MAPS	4
+
 /**
  * struct kms2v4l_mirror_view - what the CRTC shows after a commit
  * @fb: the primary plane's framebuffer (a reference), NULL when the
@@ -136,11 +141,13 @@ struct kms2v4l_mirror_view {
 /**
  * struct kms2v4l_mirror_map - a framebuffer the worker has mapped
  * @fb: the framebuffer (a reference), NULL if none
+ * @used: when it was last asked for (a count of kms2v4l_mirror_map() calls)
  * @map: its mapping
  * @data: its mapping at the first pixel of each plane
  */
 struct kms2v4l_mirror_map {
 	struct drm_framebuffer *fb;
+	u64 used;
 	struct iosys_map map[DRM_FORMAT_MAX_PLANES];
 	struct iosys_map data[DRM_FORMAT_MAX_PLANES];
 };
@@ -158,8 +165,13 @@ struct kms2v4l_mirror_map {
  * @touched: a commit kept @reading on the screen during the copy (its
  *	damage may have been drawn into it meanwhile); under @lock
  * @read_done: woken when @reading goes back to NULL
- * @mapped: the primary plane's framebuffer, mapped (kept while it stays
- *	the one shown); worker and @stop only
+ * @maps: the framebuffers mapped last, kept mapped while the stream lasts
+ *	(a page flip chain maps each of its framebuffers once, not at every
+ *	flip) unless a newer one needs the place or nobody else holds them;
+ *	worker and @stop only
+ * @map_clock: kms2v4l_mirror_map() calls, for @maps' @used
+ * @mapped: the primary plane's framebuffer's entry in @maps, for the frame
+ *	being copied
  * @cursor_mapped: the cursor's, the same way
  * @done: the commit whose frame was delivered last in this stream;
  *	worker and @start only
@@ -168,7 +180,8 @@ struct kms2v4l_mirror_map {
  * @line_size: bytes at @line
  * @read_bytes: framebuffer bytes read for frames, since the node was made
  * @copies: frames copied (delivered or not), since the node was made
- * @debugfs: the node's debugfs folder, with those two counters
+ * @copy_ns: nanoseconds those copies took
+ * @debugfs: the node's debugfs folder, with those three counters
  */
 struct kms2v4l_mirror {
 	struct kms2v4l_source *src;
@@ -179,13 +192,16 @@ struct kms2v4l_mirror {
 	struct drm_framebuffer *reading;
 	bool touched;
 	wait_queue_head_t read_done;
-	struct kms2v4l_mirror_map mapped;
-	struct kms2v4l_mirror_map cursor_mapped;
+	struct kms2v4l_mirror_map maps[KMS2V4L_MIRROR_MAPS];
+	u64 map_clock;
+	const struct kms2v4l_mirror_map *mapped;
+	const struct kms2v4l_mirror_map *cursor_mapped;
 	u64 done;
 	u32 *line;
 	size_t line_size;
 	u64 read_bytes;
 	u64 copies;
+	u64 copy_ns;
 	struct dentry *debugfs;
 };
 
@@ -420,25 +436,64 @@ static void kms2v4l_mirror_unmap_fb(struct kms2v4l_mirror_map *mm)
 
 static void kms2v4l_mirror_unmap(struct kms2v4l_mirror *m)
 {
-	kms2v4l_mirror_unmap_fb(&m->mapped);
-	kms2v4l_mirror_unmap_fb(&m->cursor_mapped);
+	int i;
+
+	for (i = 0; i < KMS2V4L_MIRROR_MAPS; i++)
+		kms2v4l_mirror_unmap_fb(&m->maps[i]);
 }
 
-/* Map @fb into @mm (keeping the mapping while it stays the one shown). */
-static int kms2v4l_mirror_map(struct kms2v4l_mirror_map *mm,
-			      struct drm_framebuffer *fb)
+/*
+ * Mapping and unmapping a framebuffer cost more than a small copy (a
+ * vmap() and its TLB flush), so the framebuffers of a flip chain stay
+ * mapped while the stream lasts, with two exceptions, let go before each
+ * frame of @v: a framebuffer only the mirror still holds (removed by its
+ * owner, shown by no plane), and one in I/O memory that @v does not show
+ * (mapping VRAM pins it there, and the driver may need the room for the
+ * next framebuffer it scans out).
+ */
+static void kms2v4l_mirror_trim(struct kms2v4l_mirror *m,
+				const struct kms2v4l_mirror_view *v)
 {
-	int ret;
+	struct kms2v4l_mirror_map *mm;
+	int i;
 
-	if (mm->fb == fb)
-		return 0;
-	kms2v4l_mirror_unmap_fb(mm);
-	ret = drm_gem_fb_vmap(fb, mm->map, mm->data);
-	if (ret)
-		return ret;
-	drm_framebuffer_get(fb);
-	mm->fb = fb;
-	return 0;
+	for (i = 0; i < KMS2V4L_MIRROR_MAPS; i++) {
+		mm = &m->maps[i];
+		if (!mm->fb || mm->fb == v->fb || mm->fb == v->cursor)
+			continue;
+		if (drm_framebuffer_read_refcount(mm->fb) == 1 || mm->map[0].is_iomem)
+			kms2v4l_mirror_unmap_fb(mm);
+	}
+}
+
+/*
+ * @fb mapped: its entry in @m->maps, mapped now unless it still was (in
+ * place of the entry asked for least recently), or an ERR_PTR().
+ */
+static const struct kms2v4l_mirror_map *
+kms2v4l_mirror_map(struct kms2v4l_mirror *m, struct drm_framebuffer *fb)
+{
+	struct kms2v4l_mirror_map *mm, *found = NULL, *lru = &m->maps[0];
+	int i, ret;
+
+	for (i = 0; i < KMS2V4L_MIRROR_MAPS; i++) {
+		mm = &m->maps[i];
+		if (mm->fb == fb)
+			found = mm;
+		if (!mm->fb || (lru->fb && mm->used < lru->used))
+			lru = mm;
+	}
+	if (!found) {
+		found = lru;
+		kms2v4l_mirror_unmap_fb(found);
+		ret = drm_gem_fb_vmap(fb, found->map, found->data);
+		if (ret)
+			return ERR_PTR(ret);
+		drm_framebuffer_get(fb);
+		found->fb = fb;
+	}
+	found->used = ++m->map_clock;
+	return found;
 }
 
 /*
@@ -540,7 +595,7 @@ static void kms2v4l_mirror_fetch(struct kms2v4l_mirror *m,
 
 		/* narrower pixels land at the end of the span's words */
 		kms2v4l_mirror_read((u8 *)span + (size_t)(b - a) * (4 - cpp),
-				    &m->mapped.data[0],
+				    &m->mapped->data[0],
 				    (size_t)sy * fb->pitches[0] +
 				    (size_t)(a - v->dst.x1 + v->src.x1) * cpp,
 				    (size_t)(b - a) * cpp);
@@ -569,7 +624,7 @@ static void kms2v4l_mirror_copy_line(struct kms2v4l_mirror *m,
 		return;
 	}
 	memset(dst + x1 * cpp, 0, (size_t)(a - x1) * cpp);
-	kms2v4l_mirror_read(dst + a * cpp, &m->mapped.data[0],
+	kms2v4l_mirror_read(dst + a * cpp, &m->mapped->data[0],
 			    (size_t)sy * fb->pitches[0] +
 			    (size_t)(a - v->dst.x1 + v->src.x1) * cpp,
 			    (size_t)(b - a) * cpp);
@@ -729,7 +784,7 @@ static void kms2v4l_mirror_blend_cursor(struct kms2v4l_mirror *m,
 	u32 *line = m->line + (a - x1), *span = m->line + (x2 - x1);
 	u32 p, d, alpha;
 
-	kms2v4l_mirror_read(span, &m->cursor_mapped.data[0],
+	kms2v4l_mirror_read(span, &m->cursor_mapped->data[0],
 			    (size_t)(y - v->cursor_dst.y1 + v->cursor_src.y1) * c->pitches[0] +
 			    (size_t)(a - v->cursor_dst.x1 + v->cursor_src.x1) * 4,
 			    (size_t)(b - a) * 4);
@@ -760,6 +815,7 @@ static void kms2v4l_mirror_copy(struct kms2v4l_mirror *m,
 	const struct drm_rect *clip = &frame->clip;
 	const struct drm_rect *cd = &v->cursor_dst;
 	u8 *base = frame->map.vaddr;
+	u64 t0 = ktime_get_ns();
 	bool over;
 	int y;
 
@@ -783,6 +839,7 @@ static void kms2v4l_mirror_copy(struct kms2v4l_mirror *m,
 			kms2v4l_mirror_blend_cursor(m, v, y, clip->x1, clip->x2);
 		kms2v4l_mirror_store(m, frame, y, clip->x1, clip->x2);
 	}
+	m->copy_ns += ktime_get_ns() - t0;
 }
 
 /*
@@ -808,14 +865,17 @@ static void kms2v4l_mirror_frame(struct kms2v4l_mirror *m,
 				     node, &fb->format->format);
 		return;
 	}
-	ret = kms2v4l_mirror_map(&m->mapped, fb);
-	if (ret) {
-		dev_warn_ratelimited(&src->vdev.dev, "%s: cannot map framebuffer %u: %d\n",
-				     node, fb->base.id, ret);
+	kms2v4l_mirror_trim(m, v);
+	m->mapped = kms2v4l_mirror_map(m, fb);
+	if (IS_ERR(m->mapped)) {
+		dev_warn_ratelimited(&src->vdev.dev, "%s: cannot map framebuffer %u: %pe\n",
+				     node, fb->base.id, m->mapped);
 		return;
 	}
 	/* a cursor that cannot be read is left out, the frame is not */
-	cursor = v->cursor && !kms2v4l_mirror_map(&m->cursor_mapped, v->cursor);
+	if (v->cursor)
+		m->cursor_mapped = kms2v4l_mirror_map(m, v->cursor);
+	cursor = v->cursor && !IS_ERR(m->cursor_mapped);
 	if (v->cursor && !cursor)
 		dev_warn_ratelimited(&src->vdev.dev, "%s: cannot map cursor framebuffer %u\n",
 				     node, v->cursor->base.id);
@@ -984,6 +1044,7 @@ struct kms2v4l_source *kms2v4l_mirror_init(struct drm_crtc *crtc)
 	m->debugfs = debugfs_create_dir(src->v4l2_dev.name, NULL);
 	debugfs_create_u64("mirror_read_bytes", 0444, m->debugfs, &m->read_bytes);
 	debugfs_create_u64("mirror_copies", 0444, m->debugfs, &m->copies);
+	debugfs_create_u64("mirror_copy_ns", 0444, m->debugfs, &m->copy_ns);
 	ret = drmm_add_action_or_reset(crtc->dev, kms2v4l_mirror_release, m);
 	if (ret)
 		return ERR_PTR(ret);

@@ -6,7 +6,7 @@
 # host, so no frame is dropped (compliance warns about sequence gaps,
 # which is what a dropped frame is). On a heavily loaded host the guest
 # can still miss a vblank: a run whose only complaints are sequence gaps
-# is repeated, at most twice, and the test passes only on a clean run
+# is repeated, at most four times, and the test passes only on a clean run
 # (compliance_clean in lib.sh).
 # DMABUF import uses vivid as the exporter. Then streaming once more at
 # 1024x768@60, a desktop's size and rate, which vkms now sustains in the

@@ -139,12 +139,14 @@ wait_listen() {
 # 0 warnings and no failure but those listed, with their reasons, in
 # compliance-known.txt. A run whose only other complaints are sequence
 # gaps (frames the guest dropped on a loaded host) is repeated, at most
-# twice; only a clean run passes.
+# four times, after a pause (a busy host stays busy for a while: in a
+# clean-clone CI run three runs in a row each dropped a frame); only a
+# clean run passes.
 compliance_clean() {
 	local dev=$1 out total try complaints fails nfail known
 	shift
 	known=$(grep -vE '^(#|$)' "$(dirname "${BASH_SOURCE[0]}")/compliance-known.txt" | paste -sd'|')
-	for try in 1 2 3; do
+	for try in 1 2 3 4 5; do
 		out=$(v4l2-compliance -d "$dev" "$@" 2>&1) || true
 		total=$(grep -E "^Total for kms2v4l device $dev:" <<<"$out") ||
 			fail "v4l2-compliance $* printed no total: $out"
@@ -159,9 +161,10 @@ compliance_clean() {
 		fi
 		complaints=$(grep -oE '(fail|warn): .*' <<<"$out" | grep -vE "$known" || true)
 		grep -E 'fail|warn' <<<"$out" | head -20
-		if [ "$try" -lt 3 ] &&
+		if [ "$try" -lt 5 ] &&
 			! grep -qvE 'got sequence number [0-9]+, expected [0-9]+$' <<<"$complaints"; then
-			info "only sequence gaps (frames dropped under host load): run $((try + 1)) of 3"
+			info "only sequence gaps (frames dropped under host load): run $((try + 1)) of 5"
+			sleep 2
 			continue
 		fi
 		break

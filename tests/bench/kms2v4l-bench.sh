@@ -389,15 +389,17 @@ kmsgrab_frames() {
 	echo $((${f1:-0} - ${f0:-0}))
 }
 
-# copy_counted K CMD...: CMD, adding the mirror's copies in it and the
-# time they took (its debugfs counters) to the line of K in $COPIES
+# copy_counted K CMD...: CMD, adding the mirror's copies in it, the time
+# they took and the framebuffer bytes they read (its debugfs counters) to
+# the lines of K in $COPIES
 COPIES=$(mktemp)
 copy_counted() {
-	local k=$1 c0 n0
+	local k=$1 c0 n0 b0
 	shift
-	c0=$(cat "$dbg/mirror_copies") n0=$(cat "$dbg/mirror_copy_ns")
+	c0=$(cat "$dbg/mirror_copies") n0=$(cat "$dbg/mirror_copy_ns") b0=$(cat "$dbg/mirror_read_bytes")
 	"$@"
-	echo "$k $(($(cat "$dbg/mirror_copies") - c0)) $(($(cat "$dbg/mirror_copy_ns") - n0))" >>"$COPIES"
+	echo "$k $(($(cat "$dbg/mirror_copies") - c0)) $(($(cat "$dbg/mirror_copy_ns") - n0))" \
+		"$(($(cat "$dbg/mirror_read_bytes") - b0))" >>"$COPIES"
 }
 
 mirror() {
@@ -418,12 +420,13 @@ mirror() {
 	# the copies alone, over all three spans: the time in the worker's
 	# copy (debugfs mirror_copy_ns), not the frame's delivery
 	awk -v m="${CPU[m]}" -v mode="${m%@*}" '
-		{ n[$1] += $2; t[$1] += $3 }
+		{ n[$1] += $2; t[$1] += $3; b[$1] += $4 }
 		END {
 			cf = n["f"] ? t["f"] / n["f"] / 1e6 : 0
 			cd = n["d"] ? t["d"] / n["d"] / 1e6 : 0
-			printf "%-10s   the copy alone (debugfs): (f) %.3f ms in %d copies, (d) %.3f ms in %d: (f)/(m) = %.2f   (d)/(f) = %.4f\n",
-				mode, cf, n["f"], cd, n["d"], m ? cf / m : 0, cf ? cd / cf : 0 }' "$COPIES"
+			printf "%-10s   the copy alone (debugfs): (f) %.3f ms and %d bytes in each of %d copies, (d) %.3f ms and %d bytes in each of %d: (f)/(m) = %.2f   (d)/(f) = %.4f\n",
+				mode, cf, n["f"] ? b["f"] / n["f"] : 0, n["f"], cd, n["d"] ? b["d"] / n["d"] : 0,
+				n["d"], m ? cf / m : 0, cf ? cd / cf : 0 }' "$COPIES"
 	if [ "${FRAMES[k]}" = 0 ]; then
 		printf '%-10s   (k) kmsgrab cannot read %s: %s\n' "${m%@*}" "$drv" \
 			"$(tr '\n' ' ' <"$KMSGRAB_ERR")"

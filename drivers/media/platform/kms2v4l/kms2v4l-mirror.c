@@ -623,12 +623,14 @@ static void kms2v4l_mirror_copy_line(struct kms2v4l_mirror *m,
 		memset(dst + x1 * cpp, 0, (size_t)(x2 - x1) * cpp);
 		return;
 	}
-	memset(dst + x1 * cpp, 0, (size_t)(a - x1) * cpp);
+	if (a > x1)
+		memset(dst + x1 * cpp, 0, (size_t)(a - x1) * cpp);
 	kms2v4l_mirror_read(dst + a * cpp, &m->mapped->data[0],
 			    (size_t)sy * fb->pitches[0] +
 			    (size_t)(a - v->dst.x1 + v->src.x1) * cpp,
 			    (size_t)(b - a) * cpp);
-	memset(dst + b * cpp, 0, (size_t)(x2 - b) * cpp);
+	if (x2 > b)
+		memset(dst + b * cpp, 0, (size_t)(x2 - b) * cpp);
 }
 
 /*
@@ -804,6 +806,28 @@ static void kms2v4l_mirror_blend_cursor(struct kms2v4l_mirror *m,
 }
 
 /*
+ * Whether the lines of @clip are one run of bytes in the framebuffer of
+ * @v and in @frame alike (whole lines of one pitch, which the plane
+ * covers from its framebuffer's first column); then *@sy is the
+ * framebuffer line of the first.
+ */
+static bool kms2v4l_mirror_one_run(const struct kms2v4l_mirror_view *v,
+				   const struct kms2v4l_frame *frame,
+				   const struct drm_rect *clip, int *sy)
+{
+	int a, b, last;
+
+	if (clip->x1 || (size_t)clip->x2 * v->fb->format->cpp[0] != frame->pitch ||
+	    v->fb->pitches[0] != frame->pitch || v->dst.x1 || v->src.x1)
+		return false;
+	/* a rectangle covers every line between two it covers whole */
+	return kms2v4l_mirror_span(v, clip->y1, clip->x1, clip->x2, &a, &b, sy) &&
+	       a == clip->x1 && b == clip->x2 &&
+	       kms2v4l_mirror_span(v, clip->y2 - 1, clip->x1, clip->x2, &a, &b, &last) &&
+	       a == clip->x1 && b == clip->x2;
+}
+
+/*
  * The frame's clip of the view @v, from the mapped framebuffer, and of
  * its cursor if @cursor (mapped too).
  */
@@ -817,16 +841,25 @@ static void kms2v4l_mirror_copy(struct kms2v4l_mirror *m,
 	u8 *base = frame->map.vaddr;
 	u64 t0 = ktime_get_ns();
 	bool over;
-	int y;
+	int y, sy;
 
 	m->copies++;
-	if (drm_rect_visible(clip))
-		m->read_bytes += (u64)drm_rect_width(clip) * drm_rect_height(clip) *
-				 v->fb->format->cpp[0];
+	if (!drm_rect_visible(clip))
+		return;
+	m->read_bytes += (u64)drm_rect_width(clip) * drm_rect_height(clip) *
+			 v->fb->format->cpp[0];
 	/* the cursor needs the XRGB8888 line: not for a format only copied */
 	cursor = cursor && kms2v4l_mirror_fetches(v->fb) &&
-		 clip->x1 < cd->x2 && cd->x1 < clip->x2;
+		 clip->x1 < cd->x2 && cd->x1 < clip->x2 &&
+		 clip->y1 < cd->y2 && cd->y1 < clip->y2;
 
+	/* whole lines in the same format: one copy, not one a line */
+	if (direct && !cursor && kms2v4l_mirror_one_run(v, frame, clip, &sy)) {
+		kms2v4l_mirror_read(base + (size_t)clip->y1 * frame->pitch,
+				    &m->mapped->data[0], (size_t)sy * frame->pitch,
+				    (size_t)drm_rect_height(clip) * frame->pitch);
+		goto out;
+	}
 	for (y = clip->y1; y < clip->y2; y++) {
 		over = cursor && y >= cd->y1 && y < cd->y2;
 		if (direct && !over) {
@@ -839,6 +872,7 @@ static void kms2v4l_mirror_copy(struct kms2v4l_mirror *m,
 			kms2v4l_mirror_blend_cursor(m, v, y, clip->x1, clip->x2);
 		kms2v4l_mirror_store(m, frame, y, clip->x1, clip->x2);
 	}
+out:
 	m->copy_ns += ktime_get_ns() - t0;
 }
 

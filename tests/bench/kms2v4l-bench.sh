@@ -405,8 +405,7 @@ copy_counted() {
 mirror() {
 	local m=1024x768@60 drv dc dbg
 	drv=$(cut -d' ' -f1 "/sys/class/video4linux/${dev#/dev/}/name")
-	dbg=/sys/kernel/debug/$(sed 's/ card\([0-9]*\) CRTC \([0-9]*\)$/-card\1-crtc\2/; s/^/kms2v4l-/' \
-		"/sys/class/video4linux/${dev#/dev/}/name")
+	dbg=$(mirror_debugfs "$dev") || fail "$dev is not a mirror node"
 	[ -r "$dbg/mirror_copy_ns" ] || fail "no $dbg/mirror_copy_ns"
 	dc="$TOOLS/v4l2-damage-check --driver $drv --mode $m"
 	# the flips of (k) last past its span: ffmpeg starts late

@@ -193,10 +193,10 @@ fi
 # console cost about that cell, and every frame still equals the console
 # outside the cell's line
 if [ -z "$short" ]; then
-	dbg=/sys/kernel/debug/kms2v4l-$drv-card$card-crtc0
+	dbg=$(mirror_debugfs "$dev") || fail "$dev: no mirror debugfs folder"
 	[ -r "$dbg/mirror_read_bytes" ] || fail "no $dbg/mirror_read_bytes"
 	frame=$((stride * fh))
-	b0=$(cat "$dbg/mirror_read_bytes") c0=$(cat "$dbg/mirror_copies")
+	b0=$(cat "$dbg/mirror_read_bytes") c0=$(cat "$dbg/mirror_copies") n0=$(cat "$dbg/mirror_copy_ns")
 	printf '\033[?25l' >/dev/tty1
 	(for i in $(seq 100); do printf '\033[3;1H%s' $((i % 10)) >/dev/tty1; sleep 0.1; done) &
 	typer=$!
@@ -207,6 +207,7 @@ if [ -z "$short" ]; then
 	wait $typer 2>/dev/null || true
 	v4l2-ctl -d "$dev" -c partial_frames=0
 	b=$(($(cat "$dbg/mirror_read_bytes") - b0)) c=$(($(cat "$dbg/mirror_copies") - c0))
+	ns=$(($(cat "$dbg/mirror_copy_ns") - n0))
 	head -c $frame /dev/fb0 >/tmp/fb0.raw
 	python3 - /tmp/part.raw /tmp/fb0.raw "$stride" 32 64 <<'PY' || fail "partial frames"
 import sys
@@ -227,7 +228,10 @@ PY
 	small=$(((b - 3 * frame) / (c - 3)))
 	[ "$c" -ge 12 ] && [ "$small" -lt $((frame / 50)) ] ||
 		fail "$c copies read $b bytes: $small per partial frame, a frame is $frame"
-	info "partial frames: $c copies read $b bytes, $small per frame after the first three (a frame: $frame); every frame equals the console outside the typed line"
+	# the copies took time, and less than the 12 s the capture lasted at most
+	[ "$ns" -gt 0 ] && [ "$ns" -lt $((c * 1000000000)) ] ||
+		fail "mirror_copy_ns: $c copies took $ns ns"
+	info "partial frames: $c copies read $b bytes in $((ns / 1000)) us, $small per frame after the first three (a frame: $frame); every frame equals the console outside the typed line"
 	printf '\033[?25h' >/dev/tty1
 fi
 
@@ -281,8 +285,26 @@ timeout $((60 * S)) gst-launch-1.0 -q v4l2src device="$dev" num-buffers=20 ! vid
 info "gst v4l2src: 20 buffers"
 compliance_clean "$dev" -s
 [ -n "$short" ] || compliance_clean "$dev" -f
+# the flip chain's framebuffers stay mapped by the mirror while a stream
+# lasts, holding a reference; when their owner exits (removing them) the
+# mirror lets go of them at its next frame, though the stream goes on
+v4l2-ctl -d "$dev" --stream-mmap=4 --stream-count=100000 >/tmp/stream4.out 2>&1 &
+streamer=$!
+sleep 1
+fbs=/sys/kernel/debug/dri/$card/framebuffer
+grep -q 'allocated by = kms-scene' "$fbs" || fail "kms-scene's framebuffers are not in $fbs"
 kill $scene
 wait $scene 2>/dev/null || true
+for _ in $(seq 50); do
+	grep -q 'allocated by = kms-scene' "$fbs" || break
+	sleep 0.1
+done
+grep -q 'allocated by = kms-scene' "$fbs" &&
+	fail "5 s after kms-scene exited, a stream still holds its framebuffers: $(grep -c '^framebuffer' "$fbs") in $fbs"
+kill -0 $streamer 2>/dev/null || fail "the stream ended when kms-scene exited: $(tail -3 /tmp/stream4.out)"
+kill $streamer
+wait $streamer 2>/dev/null || true
+info "kms-scene exited while a stream went on: its framebuffers were freed"
 
 # 5. the driver goes while a client streams, and comes back
 pci=$(basename "$(readlink -f "/sys/class/video4linux/${dev#/dev/}/device")")

@@ -69,6 +69,16 @@ video_by_name() {
 # The kms2v4l node of vkms's first CRTC.
 kms2v4l_node() { video_by_name '^vkms card[0-9]+ CRTC 0$'; }
 
+# mirror_debugfs DEV: the debugfs folder of mirror node DEV's counters
+# (mirror_copies, mirror_copy_ns, mirror_read_bytes), named after the
+# node's V4L2 name: "bochs card0 CRTC 0" has kms2v4l-bochs-card0-crtc0.
+mirror_debugfs() {
+	local name
+	name=$(cat "/sys/class/video4linux/${1#/dev/}/name") || return 1
+	[[ $name =~ ^([^ ]+)\ card([0-9]+)\ CRTC\ ([0-9]+)$ ]] || return 1
+	echo "/sys/kernel/debug/kms2v4l-${BASH_REMATCH[1]}-card${BASH_REMATCH[2]}-crtc${BASH_REMATCH[3]}"
+}
+
 # Load vivid with one video capture node and print that node's path.
 vivid_node() {
 	modprobe vivid n_devs=1 node_types=0x1 || { echo "modprobe vivid failed" >&2; return 1; }

@@ -361,7 +361,7 @@ yuv() {
 KMSGRAB_ERR=$(mktemp)
 kmsgrab_frames() {
 	local card progress flips ff f0=0 f1=0
-	card=/dev/dri/card$(sed -n 's/.* card\([0-9]*\) CRTC.*/\1/p' "/sys/class/video4linux/${dev#/dev/}/name")
+	card=/dev/dri/card$(node_ids "$dev" | cut -d' ' -f2)
 	progress=$(mktemp)
 	"$@" >/dev/null &
 	flips=$!
@@ -404,7 +404,7 @@ copy_counted() {
 
 mirror() {
 	local m=1024x768@60 drv dc dbg
-	drv=$(cut -d' ' -f1 "/sys/class/video4linux/${dev#/dev/}/name")
+	drv=$(node_ids "$dev" | cut -d' ' -f1)
 	dbg=$(mirror_debugfs "$dev") || fail "$dev is not a mirror node"
 	[ -r "$dbg/mirror_copy_ns" ] || fail "no $dbg/mirror_copy_ns"
 	dc="$TOOLS/v4l2-damage-check --driver $drv --mode $m"

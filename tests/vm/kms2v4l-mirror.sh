@@ -109,7 +109,7 @@ fi
 # 1b. modetest sets another mode while a client streams: the node queues
 # SOURCE_CHANGE, the running stream keeps its size (its buffers wait),
 # and a capture at the new size equals modetest's pattern byte for byte.
-card=$(sed -n 's/.* card\([0-9]*\) CRTC.*/\1/p' "/sys/class/video4linux/${dev#/dev/}/name")
+card=$(node_ids "$dev" | cut -d' ' -f2)
 cur=$(v4l2-ctl -d "$dev" -V | sed -n 's|.*Width/Height *: *\([0-9]*\)/\([0-9]*\).*|\1x\2|p')
 mt=800x600
 [ "$cur" != $mt ] || mt=640x480

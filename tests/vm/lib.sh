@@ -69,14 +69,21 @@ video_by_name() {
 # The kms2v4l node of vkms's first CRTC.
 kms2v4l_node() { video_by_name '^vkms card[0-9]+ CRTC 0$'; }
 
-# mirror_debugfs DEV: the debugfs folder of mirror node DEV's counters
-# (mirror_copies, mirror_copy_ns, mirror_read_bytes), named after the
-# node's V4L2 name: "bochs card0 CRTC 0" has kms2v4l-bochs-card0-crtc0.
-mirror_debugfs() {
+# node_ids DEV: "DRIVER CARD CRTC" of kms2v4l node DEV, from its V4L2
+# name: "bochs card0 CRTC 0" gives "bochs 0 0".
+node_ids() {
 	local name
 	name=$(cat "/sys/class/video4linux/${1#/dev/}/name") || return 1
 	[[ $name =~ ^([^ ]+)\ card([0-9]+)\ CRTC\ ([0-9]+)$ ]] || return 1
-	echo "/sys/kernel/debug/kms2v4l-${BASH_REMATCH[1]}-card${BASH_REMATCH[2]}-crtc${BASH_REMATCH[3]}"
+	echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
+}
+
+# mirror_debugfs DEV: the debugfs folder of mirror node DEV's counters
+# (mirror_copies, mirror_copy_ns, mirror_read_bytes).
+mirror_debugfs() {
+	local drv card crtc
+	read -r drv card crtc < <(node_ids "$1") && [ -n "$crtc" ] || return 1
+	echo "/sys/kernel/debug/kms2v4l-$drv-card$card-crtc$crtc"
 }
 
 # Load vivid with one video capture node and print that node's path.

@@ -295,12 +295,12 @@ fbs=/sys/kernel/debug/dri/$card/framebuffer
 grep -q 'allocated by = kms-scene' "$fbs" || fail "kms-scene's framebuffers are not in $fbs"
 kill $scene
 wait $scene 2>/dev/null || true
-for _ in $(seq 50); do
+for _ in $(seq $((50 * S))); do
 	grep -q 'allocated by = kms-scene' "$fbs" || break
 	sleep 0.1
 done
 grep -q 'allocated by = kms-scene' "$fbs" &&
-	fail "5 s after kms-scene exited, a stream still holds its framebuffers: $(grep -c '^framebuffer' "$fbs") in $fbs"
+	fail "$((5 * S)) s after kms-scene exited, a stream still holds its framebuffers: $(grep -c '^framebuffer' "$fbs") in $fbs"
 kill -0 $streamer 2>/dev/null || fail "the stream ended when kms-scene exited: $(tail -3 /tmp/stream4.out)"
 kill $streamer
 wait $streamer 2>/dev/null || true

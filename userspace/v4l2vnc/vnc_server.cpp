@@ -431,7 +431,7 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 	auto v = std::unique_ptr<VncServer>(new VncServer);
 	// Our own listening socket: exactly the address asked for, IPv4 or
 	// IPv6 (libvncserver's would add an IPv6 any-address listener). Its
-	// backlog is SOMAXCONN (the kernel caps it at net.core.somaxconn):
+	// backlog is the largest the kernel allows (as systemd's sockets):
 	// past a full SYN queue the kernel answers with SYN cookies, and
 	// drops the handshake's last ACK while the accept queue is full. The
 	// client then believes it is connected, but a VNC viewer waits for

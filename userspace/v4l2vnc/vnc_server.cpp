@@ -430,20 +430,14 @@ std::unique_ptr<VncServer> VncServer::create(const VncConfig &cfg, unsigned widt
 {
 	auto v = std::unique_ptr<VncServer>(new VncServer);
 	// Our own listening socket: exactly the address asked for, IPv4 or
-	// IPv6 (libvncserver's would add an IPv6 any-address listener). Its
-	// backlog is the largest the kernel allows (as systemd's sockets):
-	// past a full SYN queue the kernel answers with SYN cookies, and
-	// drops the handshake's last ACK while the accept queue is full. The
-	// client then believes it is connected, but a VNC viewer waits for
-	// the server to speak first, so it would wait for ever; with a backlog
-	// of 128, a flood of 500 connections left about 100 so.
+	// IPv6 (libvncserver's would add an IPv6 any-address listener).
 	if (cfg.listen_fd >= 0) {
 		v->listen_.reset(cfg.listen_fd);
 		fcntl(cfg.listen_fd, F_SETFL, fcntl(cfg.listen_fd, F_GETFL) | O_NONBLOCK);
 	} else if (cfg.listen.rfind("unix:", 0) == 0)
-		v->listen_.reset(listen_unix(cfg.listen.substr(5), 0600, SOMAXCONN, error));
+		v->listen_.reset(listen_unix(cfg.listen.substr(5), 0600, 128, error));
 	else
-		v->listen_.reset(listen_tcp(cfg.listen, cfg.port, SOMAXCONN, error));
+		v->listen_.reset(listen_tcp(cfg.listen, cfg.port, 128, error));
 	if (!v->listen_.valid()) {
 		error = "VNC: " + error;
 		return nullptr;

@@ -506,12 +506,18 @@ TEST_F(Server, HalfOpenFloodStallsNoViewer)
 	EXPECT_GE(during, alone / 2);
 	EXPECT_LT(cpu, 0.8 * wall); // viewer, server and flood in this process
 	// The accept loop takes the flood at its own pace (slower on a loaded
-	// host): the caps must have refused most of it within 10 s.
+	// host): the caps must have refused what reached accept() within
+	// 10 s: at least the 128 connections of the listen backlog, less the
+	// 7 the per-address cap admits (without the caps: none). Not all of
+	// the flood: past the backlog the kernel answers with SYN cookies and
+	// drops the handshake's last ACK while the accept queue is full, so
+	// part of the flood never reaches accept() before it sends data (268
+	// to 493 of 500 were refused, here and in CI).
 	for (auto tr = Clock::now();
 	     vnc_->stats().refused < 400u && Clock::now() - tr < std::chrono::seconds(10);)
 		std::this_thread::sleep_for(std::chrono::milliseconds(100));
 	std::printf("refused %llu of 500\n", (unsigned long long)vnc_->stats().refused);
-	EXPECT_GE(vnc_->stats().refused, 400u);
+	EXPECT_GE(vnc_->stats().refused, 121u);
 	for (int fd : flood) {
 		const char junk[] = "\xff\xff\xff\xff garbage, not RFB";
 		if (write(fd, junk, sizeof(junk)) < 0) {
